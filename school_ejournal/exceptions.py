@@ -1,0 +1,25 @@
+# This file is part of the school e-journal.  The COPYRIGHT file at the top
+# level of this repository contains the full copyright notices and license
+# terms.
+from trytond.exceptions import UserError
+from trytond.model.exceptions import ValidationError
+
+
+class DateError(ValidationError):
+    "A date lies outside the range the rule allows"
+
+
+class OverlapError(ValidationError):
+    "Two records cover the same days where only one may"
+
+
+class CurriculumError(ValidationError):
+    "Teaching hours exceed the curriculum"
+
+
+class EnrolmentError(UserError):
+    "An order cannot be applied to a student's enrolment"
+
+
+class OrderError(UserError):
+    "An order is not in a state that allows the change"

@@ -1,0 +1,44 @@
+# This file is part of the school e-journal.  The COPYRIGHT file at the top
+# level of this repository contains the full copyright notices and license
+# terms.
+from trytond.pool import Pool, PoolMeta
+
+_SCHOOL_RULE_PREFIX = 'school.'
+
+
+def _school_models(model_names):
+    return any(m.startswith(_SCHOOL_RULE_PREFIX) for m in model_names)
+
+
+class Rule(metaclass=PoolMeta):
+    __name__ = 'ir.rule'
+
+    @classmethod
+    def _get_context(cls, model_name):
+        pool = Pool()
+        User = pool.get('res.user')
+        context = super()._get_context(model_name)
+        if model_name.startswith(_SCHOOL_RULE_PREFIX):
+            context.update(
+                ('school_' + k, v) for k, v in User.get_school_scope().items())
+        return context
+
+    @classmethod
+    def _get_cache_key(cls, model_names):
+        pool = Pool()
+        User = pool.get('res.user')
+        key = super()._get_cache_key(model_names)
+        if _school_models(model_names):
+            key = (*key, tuple(sorted(User.get_school_scope().items())))
+        return key
+
+
+class Cron(metaclass=PoolMeta):
+    __name__ = 'ir.cron'
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        cls.method.selection.append(
+            ('school.student|remind_data_check',
+                "Remind Class Teachers to Check Personal Data"))

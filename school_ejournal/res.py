@@ -1,0 +1,76 @@
+# This file is part of the school e-journal.  The COPYRIGHT file at the top
+# level of this repository contains the full copyright notices and license
+# terms.
+from trytond.cache import Cache
+from trytond.model import fields
+from trytond.pool import Pool, PoolMeta
+from trytond.transaction import Transaction, without_check_access
+
+
+class User(metaclass=PoolMeta):
+    __name__ = 'res.user'
+
+    _school_scope_cache = Cache(
+        'res.user.get_school_scope', context=False)
+
+    school_student = fields.One2Many(
+        'school.student', 'user', "Student", readonly=True,
+        help="The student who logs in as this user.")
+    school_parent = fields.One2Many(
+        'school.parent', 'user', "Parent", readonly=True,
+        help="The parent who logs in as this user.")
+
+    @classmethod
+    def get_school_scope(cls):
+        """Return the ids that the school's record rules are made of:
+        classes led (as class teacher) and taught by the user's employees,
+        the user's children (as parent) and the user's own student record.
+        """
+        pool = Pool()
+        Class = pool.get('school.class')
+        Teaching = pool.get('school.teaching')
+        Guardian = pool.get('school.student.guardian')
+        Student = pool.get('school.student')
+        Parent = pool.get('school.parent')
+        user_id = Transaction().user
+        scope = cls._school_scope_cache.get(user_id)
+        if scope is not None:
+            return scope
+        employees = cls.get_employees()
+        with without_check_access():
+            led = Class.search(
+                [('class_teacher', 'in', employees)], order=[]
+                ) if employees else []
+            taught = Teaching.search(
+                [('teacher', 'in', employees)], order=[]
+                ) if employees else []
+            children = Guardian.search(
+                [('parent.user', '=', user_id)], order=[])
+            selves = Student.search([('user', '=', user_id)], order=[])
+            parents = Parent.search([('user', '=', user_id)], order=[])
+        scope = {
+            'led_classes': tuple(sorted({c.id for c in led})),
+            'taught_classes': tuple(sorted({t.class_.id for t in taught})),
+            'taught_subgroups': tuple(sorted(
+                    {t.subgroup.id for t in taught if t.subgroup})),
+            'children': tuple(sorted({g.student.id for g in children})),
+            'self_students': tuple(sorted({s.id for s in selves})),
+            'self_parents': tuple(sorted({p.id for p in parents})),
+            }
+        return cls._school_scope_cache.set(user_id, scope)
+
+    @classmethod
+    def on_modification(cls, mode, users, field_names=None):
+        super().on_modification(mode, users, field_names=field_names)
+        if mode != 'write' or field_names & {'employees', 'groups'}:
+            cls._school_scope_cache.clear()
+
+
+class UserEmployee(metaclass=PoolMeta):
+    __name__ = 'res.user-company.employee'
+
+    @classmethod
+    def on_modification(cls, mode, records, field_names=None):
+        pool = Pool()
+        super().on_modification(mode, records, field_names=field_names)
+        pool.get('res.user')._school_scope_cache.clear()

@@ -1,0 +1,591 @@
+# This file is part of the school e-journal.  The COPYRIGHT file at the top
+# level of this repository contains the full copyright notices and license
+# terms.
+import datetime as dt
+from collections import defaultdict
+
+from sql import Literal, Null
+from sql.conditionals import Coalesce
+
+from trytond.i18n import gettext
+from trytond.model import (
+    DeactivableMixin, Index, ModelSQL, ModelView, Unique, fields)
+from trytond.pool import Pool
+from trytond.pyson import Eval
+from trytond.tools import grouped_slice, reduce_ids
+from trytond.transaction import Transaction, without_check_access
+
+from .exceptions import DateError, OverlapError
+from .year import overlaps
+
+GENDERS = [
+    (None, ""),
+    ('female', "Female"),
+    ('male', "Male"),
+    ]
+
+
+class PersonMixin:
+    "A person with a Russian full name kept in a party"
+    __slots__ = ()
+
+    party = fields.Many2One(
+        'party.party', "Party", required=True, readonly=True,
+        ondelete='RESTRICT',
+        context={
+            'company': Eval('company', -1),
+            },
+        depends={'company'},
+        help="The party that holds the person's name and contacts.")
+    last_name = fields.Char(
+        "Last Name", required=True, help="The family name (фамилия).")
+    first_name = fields.Char(
+        "First Name", required=True, help="The given name (имя).")
+    middle_name = fields.Char(
+        "Middle Name", help="The patronymic (отчество), if any.")
+    name = fields.Function(
+        fields.Char("Full Name", help="Last, first and middle name."),
+        'get_name', searcher='search_name')
+    user = fields.Many2One(
+        'res.user', "User", ondelete='SET NULL',
+        help="The login of the person for the e-diary.")
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        t = cls.__table__()
+        cls._sql_indexes.update({
+                Index(t, (t.last_name, Index.Similarity())),
+                Index(t, (t.user, Index.Equality())),
+                })
+        cls._order = [
+            ('last_name', 'ASC'), ('first_name', 'ASC'),
+            ('middle_name', 'ASC'), ('id', 'ASC')]
+
+    @staticmethod
+    def _full_name(last_name, first_name, middle_name):
+        return ' '.join(filter(None, [last_name, first_name, middle_name]))
+
+    def get_name(self, name):
+        return self._full_name(
+            self.last_name, self.first_name, self.middle_name)
+
+    def get_rec_name(self, name):
+        return self.name
+
+    @classmethod
+    def search_name(cls, name, clause):
+        _, operator, value, *extra = clause
+        if operator.startswith('!') or operator.startswith('not '):
+            bool_op = 'AND'
+        else:
+            bool_op = 'OR'
+        return [bool_op,
+            ('last_name', operator, value, *extra),
+            ('first_name', operator, value, *extra),
+            ('middle_name', operator, value, *extra),
+            ('party.name', operator, value, *extra),
+            ]
+
+    @classmethod
+    def search_rec_name(cls, name, clause):
+        return cls.search_name(name, clause)
+
+    @classmethod
+    def preprocess_values(cls, mode, values):
+        values = super().preprocess_values(mode, values)
+        for name in ['last_name', 'first_name', 'middle_name']:
+            if values.get(name):
+                values[name] = ' '.join(values[name].split())
+        return values
+
+    @classmethod
+    def create(cls, vlist):
+        pool = Pool()
+        Party = pool.get('party.party')
+        vlist = [v.copy() for v in vlist]
+        missing = [v for v in vlist if not v.get('party')]
+        if missing:
+            with without_check_access():
+                parties = Party.create([{
+                            'name': cls._full_name(
+                                v.get('last_name'), v.get('first_name'),
+                                v.get('middle_name')),
+                            } for v in missing])
+            for values, party in zip(missing, parties):
+                values['party'] = party.id
+        return super().create(vlist)
+
+    @classmethod
+    def on_modification(cls, mode, records, field_names=None):
+        pool = Pool()
+        Party = pool.get('party.party')
+        super().on_modification(mode, records, field_names=field_names)
+        if mode == 'write' and field_names & {
+                'last_name', 'first_name', 'middle_name'}:
+            to_save = []
+            for record in records:
+                if record.party.name != record.name:
+                    record.party.name = record.name
+                    to_save.append(record.party)
+            with without_check_access():
+                Party.save(to_save)
+        if mode != 'write' or 'user' in field_names:
+            pool.get('res.user')._school_scope_cache.clear()
+
+
+class Student(PersonMixin, DeactivableMixin, ModelSQL, ModelView):
+    "A student of the school, with the personal data of the class register"
+    __name__ = 'school.student'
+
+    company = fields.Many2One(
+        'company.company', "School", required=True,
+        help="The school the student belongs to.")
+    file_number = fields.Char(
+        "Personal File", help="The number of the personal file (личное дело).")
+    birth_date = fields.Date("Birth Date", help="The date of birth.")
+    gender = fields.Selection(GENDERS, "Gender")
+    snils = fields.Char(
+        "SNILS", size=14,
+        help="The insurance number (СНИЛС), as 123-456-789 01.")
+    identity_document = fields.Char(
+        "Identity Document",
+        help="The birth certificate or passport: kind, series and number.")
+    address = fields.Text("Address", help="The address where the student lives.")
+    phone = fields.Char("Phone", help="The student's own phone, if any.")
+    email = fields.Char("E-mail", help="The student's own e-mail, if any.")
+    health_group = fields.Selection([
+            (None, ""),
+            ('1', "I"),
+            ('2', "II"),
+            ('3', "III"),
+            ('4', "IV"),
+            ('5', "V"),
+            ], "Health Group",
+        help="The health group (группа здоровья) for physical education.")
+    notes = fields.Text(
+        "Notes", help="What the class teacher needs to know.")
+    data_checked = fields.Date(
+        "Data Checked", readonly=True,
+        help="When the class teacher last confirmed the personal data.")
+    data_checked_by = fields.Many2One(
+        'res.user', "Data Checked By", readonly=True)
+    guardians = fields.One2Many(
+        'school.student.guardian', 'student', "Parents",
+        help="The parents and legal guardians of the student.")
+    enrolments = fields.One2Many(
+        'school.enrolment', 'student', "Enrolment History", readonly=True,
+        help="The classes of the student, by the school's orders.")
+    current_class = fields.Function(
+        fields.Many2One('school.class', "Class",
+            help="The class of the student on the date of the context "
+            "(today by default)."),
+        'get_current_class', searcher='search_current_class')
+    in_my_class = fields.Function(
+        fields.Boolean("In My Class",
+            help="The student is in a class the user leads today."),
+        'get_in_my_class', searcher='search_in_my_class')
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        t = cls.__table__()
+        cls._sql_constraints += [
+            ('file_number_unique', Unique(t, t.company, t.file_number),
+                'school_ejournal.msg_student_file_number_unique'),
+            ('user_unique', Unique(t, t.user),
+                'school_ejournal.msg_student_user_unique'),
+            ]
+        cls._buttons.update({
+                'confirm_data': {
+                    'invisible': ~Eval('active', True),
+                    'depends': ['active'],
+                    },
+                })
+
+    @classmethod
+    def default_company(cls):
+        return Transaction().context.get('company')
+
+    @classmethod
+    def get_current_class(cls, students, name):
+        pool = Pool()
+        Enrolment = pool.get('school.enrolment')
+        date = Transaction().context.get('date')
+        return Enrolment.class_by_student([s.id for s in students], date)
+
+    @classmethod
+    def search_current_class(cls, name, clause):
+        pool = Pool()
+        Date = pool.get('ir.date')
+        date = Transaction().context.get('date') or Date.today()
+        _, operator, value, *extra = clause
+        nested = clause[0][len(name) + 1:] or 'id'
+        if nested == 'id' and isinstance(value, str):
+            nested = 'rec_name'
+        return [('enrolments', 'where', [
+                    ('start_date', '<=', date),
+                    ['OR',
+                        ('end_date', '=', None),
+                        ('end_date', '>=', date),
+                        ],
+                    ('class_.' + nested, operator, value, *extra),
+                    ])]
+
+    @classmethod
+    def get_in_my_class(cls, students, name):
+        led = set(Pool().get('res.user').get_school_scope()['led_classes'])
+        return {s.id: s.current_class and s.current_class.id in led
+            for s in students}
+
+    @classmethod
+    def search_in_my_class(cls, name, clause):
+        led = Pool().get('res.user').get_school_scope()['led_classes']
+        _, operator, value = clause
+        domain = [('current_class', 'in', led)]
+        if (operator == '=') != bool(value):
+            domain = ['NOT', domain]
+        return domain
+
+    @classmethod
+    def validate_fields(cls, students, field_names):
+        super().validate_fields(students, field_names)
+        if field_names & {'snils', 'email', 'birth_date'}:
+            for student in students:
+                student.check_snils()
+                check_email(student, student.email)
+                if student.birth_date and (
+                        student.birth_date > dt.date.today()
+                        or student.birth_date.year < 1900):
+                    raise DateError(gettext(
+                            'school_ejournal.msg_birth_date',
+                            student=student.rec_name))
+
+    def check_snils(self):
+        if not self.snils:
+            return
+        digits = ''.join(c for c in self.snils if c.isdigit())
+        valid = len(digits) == 11
+        if valid:
+            total = sum(
+                int(d) * w for d, w in zip(digits[:9], range(9, 0, -1)))
+            control = total % 101
+            if control == 100:
+                control = 0
+            valid = control == int(digits[9:])
+        if not valid:
+            raise fields_error(
+                'school_ejournal.msg_student_snils',
+                student=self.rec_name, snils=self.snils)
+
+    @classmethod
+    @ModelView.button
+    def confirm_data(cls, students):
+        "Record that the class teacher checked the personal data"
+        pool = Pool()
+        Date = pool.get('ir.date')
+        cls.write(students, {
+                'data_checked': Date.today(),
+                'data_checked_by': Transaction().user,
+                })
+
+    @classmethod
+    def remind_data_check(cls):
+        "Tell each class teacher whose students' data wait for a check"
+        pool = Pool()
+        Date = pool.get('ir.date')
+        Class = pool.get('school.class')
+        User = pool.get('res.user')
+        today = Date.today()
+        limit = today - dt.timedelta(days=30)
+        for class_ in Class.search([
+                    ('year.start_date', '<=', today),
+                    ('year.end_date', '>=', today),
+                    ('class_teacher', '!=', None),
+                    ]):
+            with Transaction().set_context(date=today):
+                students = class_.students
+            stale = [s for s in students
+                if not s.data_checked or s.data_checked < limit]
+            if not stale:
+                continue
+            users = User.search([
+                    ('employees', '=', class_.class_teacher.id),
+                    ])
+            cls.notify_user(
+                users,
+                gettext('school_ejournal.msg_remind_data_check_label',
+                    class_=class_.rec_name),
+                gettext('school_ejournal.msg_remind_data_check',
+                    class_=class_.rec_name, count=len(stale)),
+                stale)
+
+    @classmethod
+    def notify_user(cls, users, label, description, records):
+        pool = Pool()
+        Notification = pool.get('res.notification')
+        Notification.create([{
+                    'user': u.id,
+                    'label': label,
+                    'description': description,
+                    'icon': 'tryton-notification',
+                    'model': cls.__name__,
+                    'records': '[%s]' % ','.join(str(r.id) for r in records),
+                    } for u in users])
+
+
+def fields_error(msg_id, **kwargs):
+    from trytond.model.exceptions import ValidationError
+    return ValidationError(gettext(msg_id, **kwargs))
+
+
+def check_email(record, email):
+    from trytond.tools.email_ import validate_email, EmailNotValidError
+    if not email:
+        return
+    try:
+        validate_email(email)
+    except EmailNotValidError:
+        raise fields_error(
+            'school_ejournal.msg_email_invalid',
+            record=record.rec_name, email=email)
+
+
+class Parent(PersonMixin, DeactivableMixin, ModelSQL, ModelView):
+    "A parent or legal guardian of students"
+    __name__ = 'school.parent'
+
+    company = fields.Many2One(
+        'company.company', "School", required=True,
+        help="The school the parent is known to.")
+    email = fields.Char(
+        "E-mail", help="Where the school sends letters and reports.")
+    phone = fields.Char(
+        "Mobile Phone", help="Where the school sends SMS, as +7 900 123-45-67.")
+    email_consent = fields.Boolean(
+        "E-mail Consent",
+        help="The parent agreed to receive letters from the school by e-mail.")
+    sms_consent = fields.Boolean(
+        "SMS Consent",
+        help="The parent agreed to receive SMS from the school.")
+    work = fields.Char("Work", help="The place of work and position.")
+    children = fields.One2Many(
+        'school.student.guardian', 'parent', "Children",
+        help="The students the person is a parent or guardian of.")
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        t = cls.__table__()
+        cls._sql_constraints += [
+            ('user_unique', Unique(t, t.user),
+                'school_ejournal.msg_parent_user_unique'),
+            ]
+
+    @classmethod
+    def default_company(cls):
+        return Transaction().context.get('company')
+
+    @classmethod
+    def validate_fields(cls, parents, field_names):
+        super().validate_fields(parents, field_names)
+        if field_names & {'email', 'phone'}:
+            for parent in parents:
+                check_email(parent, parent.email)
+                if parent.phone:
+                    digits = ''.join(c for c in parent.phone if c.isdigit())
+                    if not (10 <= len(digits) <= 15) or any(
+                            c not in '0123456789+-() ' for c in parent.phone):
+                        raise fields_error(
+                            'school_ejournal.msg_phone_invalid',
+                            record=parent.rec_name, phone=parent.phone)
+
+
+class Guardian(ModelSQL, ModelView):
+    "The link between a student and a parent or guardian"
+    __name__ = 'school.student.guardian'
+
+    student = fields.Many2One(
+        'school.student', "Student", required=True, ondelete='CASCADE',
+        help="The child.")
+    parent = fields.Many2One(
+        'school.parent', "Parent", required=True, ondelete='CASCADE',
+        domain=[('company', '=', Eval('company', -1))],
+        help="The parent or guardian.")
+    company = fields.Function(
+        fields.Many2One('company.company', "School"),
+        'on_change_with_company')
+    relation = fields.Selection([
+            ('mother', "Mother"),
+            ('father', "Father"),
+            ('guardian', "Guardian"),
+            ('trustee', "Trustee"),
+            ('other', "Other relative"),
+            ], "Relation", required=True,
+        help="Who the parent is to the child.")
+    legal_representative = fields.Boolean(
+        "Legal Representative",
+        help="The person may act for the child before the school.")
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        cls.__access__.add('student')
+        t = cls.__table__()
+        cls._sql_constraints += [
+            ('parent_unique', Unique(t, t.student, t.parent),
+                'school_ejournal.msg_guardian_unique'),
+            ]
+        cls._sql_indexes.add(Index(t, (t.parent, Index.Equality())))
+
+    @classmethod
+    def default_legal_representative(cls):
+        return True
+
+    @fields.depends('student', '_parent_student.company')
+    def on_change_with_company(self, name=None):
+        return self.student.company if self.student else None
+
+    def get_rec_name(self, name):
+        return '%s — %s' % (self.parent.rec_name, self.student.rec_name)
+
+    @classmethod
+    def on_modification(cls, mode, records, field_names=None):
+        pool = Pool()
+        super().on_modification(mode, records, field_names=field_names)
+        pool.get('res.user')._school_scope_cache.clear()
+
+
+class Enrolment(ModelSQL, ModelView):
+    "A stay of a student in a class, opened and closed by orders"
+    __name__ = 'school.enrolment'
+
+    student = fields.Many2One(
+        'school.student', "Student", required=True, ondelete='CASCADE',
+        readonly=True)
+    class_ = fields.Many2One(
+        'school.class', "Class", required=True, ondelete='RESTRICT',
+        readonly=True)
+    start_date = fields.Date(
+        "Start Date", required=True, readonly=True,
+        help="The first day in the class.")
+    end_date = fields.Date(
+        "End Date", readonly=True,
+        help="The last day in the class; empty while the student stays.")
+    start_order = fields.Many2One(
+        'school.order', "Start Order", readonly=True, ondelete='RESTRICT',
+        help="The order that put the student in the class.")
+    end_order = fields.Many2One(
+        'school.order', "End Order", readonly=True, ondelete='RESTRICT',
+        help="The order that took the student out of the class.")
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        cls.__access__.add('student')
+        t = cls.__table__()
+        cls._sql_indexes.update({
+                Index(t,
+                    (t.student, Index.Equality()),
+                    (t.start_date, Index.Range())),
+                Index(t,
+                    (t.class_, Index.Equality()),
+                    (t.start_date, Index.Range())),
+                })
+        cls._order = [('start_date', 'DESC'), ('id', 'DESC')]
+
+    def get_rec_name(self, name):
+        return '%s: %s' % (self.student.rec_name, self.class_.rec_name)
+
+    @classmethod
+    def validate(cls, enrolments):
+        super().validate(enrolments)
+        table = cls.__table__()
+        cursor = Transaction().connection.cursor()
+        for enrolment in enrolments:
+            year = enrolment.class_.year
+            for date in [enrolment.start_date, enrolment.end_date]:
+                year.check_date(date, enrolment, enrolment.class_.rec_name)
+            if enrolment.end_date and enrolment.end_date < enrolment.start_date:
+                raise DateError(gettext(
+                        'school_ejournal.msg_enrolment_dates',
+                        enrolment=enrolment.rec_name))
+            cursor.execute(*table.select(table.id,
+                    where=overlaps(table, enrolment.start_date,
+                        enrolment.end_date or dt.date.max,
+                        (table.student == enrolment.student.id)
+                        & (table.id != enrolment.id)),
+                    limit=1))
+            other = cursor.fetchone()
+            if other:
+                other = cls(other[0])
+                raise OverlapError(gettext(
+                        'school_ejournal.msg_enrolment_overlap',
+                        student=enrolment.student.rec_name,
+                        class_=enrolment.class_.rec_name,
+                        other=other.class_.rec_name,
+                        date=max(other.start_date, enrolment.start_date
+                            ).strftime('%d.%m.%Y')))
+
+    @classmethod
+    def on_modification(cls, mode, records, field_names=None):
+        pool = Pool()
+        super().on_modification(mode, records, field_names=field_names)
+        pool.get('res.user')._school_scope_cache.clear()
+
+    @classmethod
+    def _where_date(cls, table, date):
+        return ((table.start_date <= date)
+            & ((table.end_date == Null) | (table.end_date >= date)))
+
+    @classmethod
+    def students_by_class(cls, class_ids, date=None, anytime=False):
+        "Return {class id: [student ids]} enrolled on the date"
+        pool = Pool()
+        Date = pool.get('ir.date')
+        if date is None:
+            date = Date.today()
+        table = cls.__table__()
+        cursor = Transaction().connection.cursor()
+        result = defaultdict(list)
+        for sub_ids in grouped_slice(class_ids):
+            where = reduce_ids(table.class_, sub_ids)
+            if not anytime:
+                where &= cls._where_date(table, date)
+            cursor.execute(*table.select(
+                    table.class_, table.student,
+                    where=where, group_by=[table.class_, table.student]))
+            for class_id, student_id in cursor:
+                result[class_id].append(student_id)
+        return result
+
+    @classmethod
+    def class_by_student(cls, student_ids, date=None):
+        "Return {student id: class id} on the date"
+        pool = Pool()
+        Date = pool.get('ir.date')
+        if date is None:
+            date = Date.today()
+        table = cls.__table__()
+        cursor = Transaction().connection.cursor()
+        result = dict.fromkeys(student_ids)
+        for sub_ids in grouped_slice(student_ids):
+            cursor.execute(*table.select(
+                    table.student, table.class_,
+                    where=reduce_ids(table.student, sub_ids)
+                    & cls._where_date(table, date)))
+            result.update(cursor)
+        return result
+
+    @classmethod
+    def covering(cls, student, date):
+        "Return the enrolment of the student on the date, or None"
+        enrolments = cls.search([
+                ('student', '=', student.id),
+                ('start_date', '<=', date),
+                ['OR',
+                    ('end_date', '=', None),
+                    ('end_date', '>=', date),
+                    ],
+                ], limit=1)
+        return enrolments[0] if enrolments else None

@@ -1,0 +1,348 @@
+# This file is part of the school e-journal.  The COPYRIGHT file at the top
+# level of this repository contains the full copyright notices and license
+# terms.
+import datetime as dt
+
+from sql import Null
+
+from trytond.i18n import gettext
+from trytond.model import (
+    Check, DeactivableMixin, Index, ModelSQL, ModelView, Unique, fields)
+from trytond.pool import Pool
+from trytond.pyson import Eval, If
+from trytond.transaction import Transaction
+
+from .exceptions import DateError, OverlapError
+
+PERIOD_KINDS = [
+    ('quarter', "Quarter"),
+    ('half', "Half-year"),
+    ]
+
+
+def overlaps(table, start, end, where):
+    "SQL condition: the row's [start_date, end_date] meets [start, end]"
+    return (where
+        & (table.start_date <= end)
+        & ((table.end_date == Null) | (table.end_date >= start)))
+
+
+class Year(ModelSQL, ModelView):
+    __name__ = 'school.year'
+
+    company = fields.Many2One(
+        'company.company', "School", required=True,
+        help="The school the academic year belongs to.")
+    name = fields.Char(
+        "Name", required=True,
+        help="The name of the academic year, as «2026/2027».")
+    start_date = fields.Date(
+        "Start Date", required=True,
+        domain=[('start_date', '<', Eval('end_date', None))],
+        help="The first day of the academic year.")
+    end_date = fields.Date(
+        "End Date", required=True,
+        domain=[('end_date', '>', Eval('start_date', None))],
+        help="The last day of the academic year.")
+    periods = fields.One2Many(
+        'school.period', 'year', "Study Periods",
+        help="The quarters and half-years of the year.")
+    holidays = fields.One2Many(
+        'school.holiday', 'year', "Holidays",
+        help="The school holidays and non-working days of the year.")
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        t = cls.__table__()
+        cls._sql_constraints += [
+            ('name_unique', Unique(t, t.company, t.name),
+                'school_ejournal.msg_year_name_unique'),
+            ('dates_check', Check(t, t.start_date < t.end_date),
+                'school_ejournal.msg_year_dates'),
+            ]
+        cls._sql_indexes.add(
+            Index(t,
+                (t.company, Index.Equality()),
+                (t.start_date, Index.Range()),
+                (t.end_date, Index.Range())))
+        cls._order.insert(0, ('start_date', 'DESC'))
+
+    @classmethod
+    def default_company(cls):
+        return Transaction().context.get('company')
+
+    @classmethod
+    def validate(cls, years):
+        super().validate(years)
+        cls.check_overlap(years)
+
+    @classmethod
+    def check_overlap(cls, years):
+        transaction = Transaction()
+        cursor = transaction.connection.cursor()
+        table = cls.__table__()
+        for year in years:
+            cursor.execute(*table.select(table.id,
+                    where=overlaps(table, year.start_date, year.end_date,
+                        (table.company == year.company.id)
+                        & (table.id != year.id)),
+                    limit=1))
+            other = cursor.fetchone()
+            if other:
+                raise OverlapError(gettext(
+                        'school_ejournal.msg_year_overlap',
+                        year=year.rec_name,
+                        other=cls(other[0]).rec_name))
+
+    @classmethod
+    def find(cls, company, date=None):
+        "Return the academic year of the school at the date, or None"
+        pool = Pool()
+        Date = pool.get('ir.date')
+        if date is None:
+            date = Date.today()
+        years = cls.search([
+                ('company', '=', company),
+                ('start_date', '<=', date),
+                ('end_date', '>=', date),
+                ], limit=1)
+        return years[0] if years else None
+
+    def check_date(self, date, record, field):
+        "Raise if the date is outside the year"
+        if date and not (self.start_date <= date <= self.end_date):
+            raise DateError(gettext(
+                    'school_ejournal.msg_date_outside_year',
+                    record=record.rec_name,
+                    field=field,
+                    date=date.strftime('%d.%m.%Y'),
+                    year=self.rec_name))
+
+    def is_school_day(self, date, level=None):
+        "Tell if lessons may take place on the date for the level"
+        if not (self.start_date <= date <= self.end_date):
+            return False
+        week_days = level.week_days if level else 6
+        if date.weekday() >= week_days:
+            return False
+        for holiday in self.holidays:
+            if (holiday.start_date <= date <= holiday.end_date
+                    and (not holiday.levels
+                        or (level and level in holiday.levels))):
+                return False
+        return True
+
+
+class _YearDatesMixin:
+    "Start and end dates inside the academic year"
+    __slots__ = ()
+
+    @classmethod
+    def validate_fields(cls, records, field_names):
+        super().validate_fields(records, field_names)
+        if field_names & {'year', 'start_date', 'end_date'}:
+            for record in records:
+                for name in ['start_date', 'end_date']:
+                    record.year.check_date(
+                        getattr(record, name), record,
+                        cls.fields_get([name])[name]['string'])
+
+
+class Period(_YearDatesMixin, ModelSQL, ModelView):
+    __name__ = 'school.period'
+
+    year = fields.Many2One(
+        'school.year', "Academic Year", required=True, ondelete='CASCADE',
+        help="The academic year the period belongs to.")
+    company = fields.Function(
+        fields.Many2One('company.company', "School"),
+        'on_change_with_company', searcher='search_company')
+    name = fields.Char(
+        "Name", required=True, translate=True,
+        help="The name of the period, as «1st quarter».")
+    kind = fields.Selection(
+        PERIOD_KINDS, "Kind", required=True,
+        help="Quarters and half-years are used by different class levels.")
+    sequence = fields.Integer(
+        "Number", required=True,
+        help="The number of the period within the year.")
+    start_date = fields.Date(
+        "Start Date", required=True,
+        domain=[('start_date', '<=', Eval('end_date', None))],
+        help="The first day of the period.")
+    end_date = fields.Date(
+        "End Date", required=True,
+        domain=[('end_date', '>=', Eval('start_date', None))],
+        help="The last day of the period.")
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        t = cls.__table__()
+        cls._sql_constraints += [
+            ('number_unique', Unique(t, t.year, t.kind, t.sequence),
+                'school_ejournal.msg_period_number_unique'),
+            ]
+        cls._order = [
+            ('year', 'DESC'), ('kind', 'ASC'), ('start_date', 'ASC'),
+            ('id', 'ASC')]
+
+    @fields.depends('year', '_parent_year.company')
+    def on_change_with_company(self, name=None):
+        return self.year.company if self.year else None
+
+    @classmethod
+    def search_company(cls, name, clause):
+        return [('year.' + clause[0], *clause[1:])]
+
+    def get_rec_name(self, name):
+        return '%s %s' % (self.name, self.year.name)
+
+    @classmethod
+    def search_rec_name(cls, name, clause):
+        return ['OR',
+            ('name', *clause[1:]),
+            ('year.name', *clause[1:]),
+            ]
+
+    @classmethod
+    def validate(cls, periods):
+        super().validate(periods)
+        table = cls.__table__()
+        cursor = Transaction().connection.cursor()
+        for period in periods:
+            cursor.execute(*table.select(table.id,
+                    where=overlaps(table, period.start_date, period.end_date,
+                        (table.year == period.year.id)
+                        & (table.kind == period.kind)
+                        & (table.id != period.id)),
+                    limit=1))
+            other = cursor.fetchone()
+            if other:
+                raise OverlapError(gettext(
+                        'school_ejournal.msg_period_overlap',
+                        period=period.rec_name,
+                        other=cls(other[0]).rec_name))
+
+    @classmethod
+    def find(cls, level, date):
+        "Return the period of the class level that holds the date"
+        periods = cls.search([
+                ('year.company', '=', level.company.id),
+                ('kind', '=', level.period_kind),
+                ('start_date', '<=', date),
+                ('end_date', '>=', date),
+                ], limit=1)
+        return periods[0] if periods else None
+
+
+class Holiday(_YearDatesMixin, ModelSQL, ModelView):
+    __name__ = 'school.holiday'
+
+    year = fields.Many2One(
+        'school.year', "Academic Year", required=True, ondelete='CASCADE',
+        help="The academic year of the holiday.")
+    name = fields.Char(
+        "Name", required=True,
+        help="As «Autumn holidays» or «National Unity Day».")
+    kind = fields.Selection([
+            ('holiday', "School holidays"),
+            ('day_off', "Non-working day"),
+            ], "Kind", required=True,
+        help="School holidays (каникулы) or a public non-working day.")
+    start_date = fields.Date(
+        "Start Date", required=True,
+        domain=[('start_date', '<=', Eval('end_date', None))],
+        help="The first day without lessons.")
+    end_date = fields.Date(
+        "End Date", required=True,
+        domain=[('end_date', '>=', Eval('start_date', None))],
+        help="The last day without lessons.")
+    levels = fields.Many2Many(
+        'school.holiday-school.level', 'holiday', 'level', "Class Levels",
+        help="Leave empty when the holiday is for the whole school; "
+        "otherwise only these levels have no lessons "
+        "(as the extra February holidays of the 1st classes).")
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        cls._order.insert(0, ('start_date', 'ASC'))
+
+    @classmethod
+    def default_kind(cls):
+        return 'holiday'
+
+
+class HolidayLevel(ModelSQL):
+    __name__ = 'school.holiday-school.level'
+
+    holiday = fields.Many2One(
+        'school.holiday', "Holiday", required=True, ondelete='CASCADE')
+    level = fields.Many2One(
+        'school.level', "Class Level", required=True, ondelete='CASCADE')
+
+
+class Level(DeactivableMixin, ModelSQL, ModelView):
+    __name__ = 'school.level'
+
+    company = fields.Many2One(
+        'company.company', "School", required=True,
+        help="The school the class level belongs to.")
+    number = fields.Integer(
+        "Level", required=True,
+        domain=[('number', '>=', 1), ('number', '<=', 11)],
+        help="The class level, from 1 to 11.")
+    name = fields.Char(
+        "Name", required=True, translate=True,
+        help="As «5th classes».")
+    period_kind = fields.Selection(
+        PERIOD_KINDS, "Study Periods", required=True,
+        help="Whether the level's classes are graded by quarters "
+        "or by half-years.")
+    week_days = fields.Integer(
+        "School Days a Week", required=True,
+        domain=[('week_days', 'in', [5, 6])],
+        help="A five- or six-day school week.")
+    marks = fields.Boolean(
+        "Marks", help="Uncheck for levels taught without marks (1st classes).")
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        t = cls.__table__()
+        cls._sql_constraints += [
+            ('number_unique', Unique(t, t.company, t.number),
+                'school_ejournal.msg_level_number_unique'),
+            ]
+        cls._order.insert(0, ('number', 'ASC'))
+
+    @classmethod
+    def default_company(cls):
+        return Transaction().context.get('company')
+
+    @classmethod
+    def default_period_kind(cls):
+        return 'quarter'
+
+    @classmethod
+    def default_week_days(cls):
+        return 5
+
+    @classmethod
+    def default_marks(cls):
+        return True
+
+    @fields.depends('number', 'marks')
+    def on_change_number(self):
+        if self.number == 1:
+            self.marks = False
+
+
+def daterange(start, end):
+    "Yield the days from start to end, both included"
+    day = start
+    while day <= end:
+        yield day
+        day += dt.timedelta(days=1)
