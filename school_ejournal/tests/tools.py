@@ -45,15 +45,17 @@ def create_employee(name, company, position='teacher', config=None):
 def create_user(login, roles, employee=None, company=None, config=None):
     "Create a user holding the roles, working for the employee"
     User = Model.get('res.user', config=config)
+    Company = Model.get('company.company', config=config)
+    Employee = Model.get('company.employee', config=config)
     user = User(login=login, name=login)
     for role in roles:
         user.groups.append(group(role, config=config))
     if company:
-        user.companies.append(company)
-        user.company = company
+        user.companies.append(Company(company.id))
+        user.company = Company(company.id)
     if employee:
-        user.employees.append(employee)
-        user.employee = employee
+        user.employees.append(Employee(employee.id))
+        user.employee = Employee(employee.id)
     user.save()
     return user
 
