@@ -19,6 +19,11 @@ from .exceptions import CurriculumError
 HOURS_DIGITS = (4, 1)
 
 
+def format_hours(hours):
+    "Format weekly hours without useless zeros: 5, 0.5, 10"
+    return '%g' % float(hours)
+
+
 class Subject(sequence_ordered(), DeactivableMixin, ModelSQL, ModelView):
     "A school subject, as «Mathematics»"
     __name__ = 'school.subject'
@@ -105,15 +110,16 @@ class CurriculumLine(ModelSQL, ModelView):
     def get_rec_name(self, name):
         return '%s, %s: %s' % (
             (self.class_ or self.level).rec_name, self.subject.rec_name,
-            self.hours)
+            format_hours(self.hours))
 
     @classmethod
-    def hours_for(cls, class_, subject):
+    def hours_for(cls, class_, subject, elective=False):
         "Return the weekly curriculum hours of the subject in the class"
         lines = cls.search([
                 ('year', '=', class_.year.id),
                 ('level', '=', class_.level.id),
                 ('subject', '=', subject.id),
+                ('elective', '=', bool(elective)),
                 ['OR',
                     ('class_', '=', class_.id),
                     ('class_', '=', None),
@@ -154,6 +160,8 @@ class Teaching(ModelSQL, ModelView):
         "Hours a Week", digits=HOURS_DIGITS, required=True,
         domain=[('hours', '>', 0)],
         help="The teacher's hours a week in this class and subject.")
+    elective = fields.Boolean(
+        "Elective", help="The hours are those of the elective course.")
     mine = fields.Function(
         fields.Boolean("Mine", help="The user is the teacher."),
         'get_mine', searcher='search_mine')
@@ -164,7 +172,8 @@ class Teaching(ModelSQL, ModelView):
         t = cls.__table__()
         cls._sql_constraints += [
             ('teaching_unique',
-                Unique(t, t.teacher, t.class_, t.subgroup, t.subject),
+                Unique(t, t.teacher, t.class_, t.subgroup, t.subject,
+                    t.elective),
                 'school_ejournal.msg_teaching_unique'),
             ]
         cls._sql_indexes.update({
@@ -222,7 +231,7 @@ class Teaching(ModelSQL, ModelView):
         cursor = Transaction().connection.cursor()
         for teaching in teachings:
             allowed = CurriculumLine.hours_for(
-                teaching.class_, teaching.subject)
+                teaching.class_, teaching.subject, teaching.elective)
             # Each subgroup has the class's hours; whole-class teaching and
             # each subgroup's teaching are summed separately.
             if teaching.subgroup:
@@ -232,6 +241,7 @@ class Teaching(ModelSQL, ModelView):
             cursor.execute(*table.select(Sum(table.hours),
                     where=(table.class_ == teaching.class_.id)
                     & (table.subject == teaching.subject.id)
+                    & (table.elective == bool(teaching.elective))
                     & where_group))
             total, = cursor.fetchone()
             total = Decimal(str(total or 0))
@@ -239,8 +249,8 @@ class Teaching(ModelSQL, ModelView):
                 raise CurriculumError(gettext(
                         'school_ejournal.msg_teaching_over_curriculum',
                         teaching=teaching.rec_name,
-                        hours=total,
-                        curriculum=allowed))
+                        hours=format_hours(total),
+                        curriculum=format_hours(allowed)))
 
     @classmethod
     def on_modification(cls, mode, records, field_names=None):

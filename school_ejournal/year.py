@@ -243,6 +243,9 @@ class Holiday(_YearDatesMixin, ModelSQL, ModelView):
     year = fields.Many2One(
         'school.year', "Academic Year", required=True, ondelete='CASCADE',
         help="The academic year of the holiday.")
+    company = fields.Function(
+        fields.Many2One('company.company', "School"),
+        'on_change_with_company', searcher='search_company')
     name = fields.Char(
         "Name", required=True,
         help="As «Autumn holidays» or «National Unity Day».")
@@ -273,6 +276,14 @@ class Holiday(_YearDatesMixin, ModelSQL, ModelView):
     @classmethod
     def default_kind(cls):
         return 'holiday'
+
+    @fields.depends('year', '_parent_year.company')
+    def on_change_with_company(self, name=None):
+        return self.year.company if self.year else None
+
+    @classmethod
+    def search_company(cls, name, clause):
+        return [('year.' + clause[0], *clause[1:])]
 
 
 class HolidayLevel(ModelSQL):
