@@ -107,8 +107,9 @@ class Order(Workflow, ModelSQL, ModelView):
                 raise OrderError(gettext(
                         'school_ejournal.msg_order_no_line',
                         order=order.rec_name))
-            for line in order.lines:
-                getattr(line, '_apply_%s' % order.kind)()
+            with Transaction().set_context(_school_order=order.id):
+                for line in order.lines:
+                    getattr(line, '_apply_%s' % order.kind)()
         cls.write(orders, {'applied_by': Transaction().user})
 
 

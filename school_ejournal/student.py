@@ -16,6 +16,7 @@ from trytond.tools import grouped_slice, reduce_ids
 from trytond.transaction import Transaction, without_check_access
 
 from .exceptions import DateError, OverlapError
+from trytond.model.exceptions import AccessError
 from .year import overlaps
 
 GENDERS = [
@@ -482,7 +483,6 @@ class Enrolment(ModelSQL, ModelView):
     @classmethod
     def __setup__(cls):
         super().__setup__()
-        cls.__access__.add('student')
         t = cls.__table__()
         cls._sql_indexes.update({
                 Index(t,
@@ -496,6 +496,15 @@ class Enrolment(ModelSQL, ModelView):
 
     def get_rec_name(self, name):
         return '%s: %s' % (self.student.rec_name, self.class_.rec_name)
+
+    @classmethod
+    def check_modification(
+            cls, mode, enrolments, values=None, external=False):
+        super().check_modification(
+            mode, enrolments, values=values, external=external)
+        if external and not Transaction().context.get('_school_order'):
+            raise AccessError(gettext(
+                    'school_ejournal.msg_enrolment_by_order'))
 
     @classmethod
     def validate(cls, enrolments):

@@ -350,6 +350,14 @@ class Level(DeactivableMixin, ModelSQL, ModelView):
         if self.number == 1:
             self.marks = False
 
+    @classmethod
+    def preprocess_values(cls, mode, values):
+        values = super().preprocess_values(mode, values)
+        # The 1st classes are taught without marks (T14)
+        if mode == 'create' and values.get('number') == 1:
+            values.setdefault('marks', False)
+        return values
+
 
 def daterange(start, end):
     "Yield the days from start to end, both included"
