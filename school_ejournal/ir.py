@@ -4,10 +4,17 @@
 from trytond.pool import Pool, PoolMeta
 
 _SCHOOL_RULE_PREFIX = 'school.'
+# Other models whose rules use the school scope
+_SCHOOL_RULE_MODELS = {'party.party'}
+
+
+def _school_model(model_name):
+    return (model_name.startswith(_SCHOOL_RULE_PREFIX)
+        or model_name in _SCHOOL_RULE_MODELS)
 
 
 def _school_models(model_names):
-    return any(m.startswith(_SCHOOL_RULE_PREFIX) for m in model_names)
+    return any(_school_model(m) for m in model_names)
 
 
 class Rule(metaclass=PoolMeta):
@@ -18,7 +25,7 @@ class Rule(metaclass=PoolMeta):
         pool = Pool()
         User = pool.get('res.user')
         context = super()._get_context(model_name)
-        if model_name.startswith(_SCHOOL_RULE_PREFIX):
+        if _school_model(model_name):
             context.update(
                 ('school_' + k, v) for k, v in User.get_school_scope().items())
         return context

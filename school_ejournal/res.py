@@ -48,6 +48,21 @@ class User(metaclass=PoolMeta):
                 [('parent.user', '=', user_id)], order=[])
             selves = Student.search([('user', '=', user_id)], order=[])
             parents = Parent.search([('user', '=', user_id)], order=[])
+            parties = set()
+            if children or selves or parents:
+                # The names a parent or student may read: the family's and
+                # the staff's of the school
+                Employee = pool.get('company.employee')
+                parties.update(p.party.id for p in parents)
+                parties.update(s.party.id for s in selves)
+                parties.update(g.student.party.id for g in children)
+                parties.update(g.parent.party.id
+                    for s in selves for g in s.guardians)
+                Company = pool.get('company.company')
+                companies = cls.get_companies()
+                parties.update(e.party.id for e in Employee.search(
+                        [('company', 'in', companies)], order=[]))
+                parties.update(c.party.id for c in Company.browse(companies))
         scope = {
             'led_classes': tuple(sorted({c.id for c in led})),
             'taught_classes': tuple(sorted({t.class_.id for t in taught})),
@@ -56,6 +71,7 @@ class User(metaclass=PoolMeta):
             'children': tuple(sorted({g.student.id for g in children})),
             'self_students': tuple(sorted({s.id for s in selves})),
             'self_parents': tuple(sorted({p.id for p in parents})),
+            'parties': tuple(sorted(parties)),
             }
         return cls._school_scope_cache.set(user_id, scope)
 
