@@ -6,7 +6,7 @@ import datetime as dt
 from trytond.i18n import gettext
 from trytond.model import ModelSQL, ModelView, Workflow, fields
 from trytond.pool import Pool
-from trytond.pyson import Eval, If
+from trytond.pyson import Eval
 from trytond.transaction import Transaction
 
 from .exceptions import EnrolmentError, OrderError
@@ -125,7 +125,8 @@ class OrderLine(ModelSQL, ModelView):
         'school.order', "Order", required=True, ondelete='CASCADE',
         states=_states)
     order_kind = fields.Function(
-        fields.Selection(ORDER_KINDS, "Order Kind"), 'on_change_with_order_kind')
+        fields.Selection(ORDER_KINDS, "Order Kind"),
+        'on_change_with_order_kind')
     order_state = fields.Function(
         fields.Selection('get_order_states', "Order State"),
         'on_change_with_order_state')

@@ -4,19 +4,19 @@
 import datetime as dt
 from collections import defaultdict
 
-from sql import Literal, Null
-from sql.conditionals import Coalesce
+from sql import Null
 
 from trytond.i18n import gettext
 from trytond.model import (
     DeactivableMixin, Index, ModelSQL, ModelView, Unique, fields)
+from trytond.model.exceptions import AccessError, ValidationError
 from trytond.pool import Pool
 from trytond.pyson import Eval
 from trytond.tools import grouped_slice, reduce_ids
+from trytond.tools.email_ import EmailNotValidError, validate_email
 from trytond.transaction import Transaction, without_check_access
 
 from .exceptions import DateError, OverlapError
-from trytond.model.exceptions import AccessError
 from .year import overlaps
 
 GENDERS = [
@@ -152,7 +152,8 @@ class Student(PersonMixin, DeactivableMixin, ModelSQL, ModelView):
     identity_document = fields.Char(
         "Identity Document",
         help="The birth certificate or passport: kind, series and number.")
-    address = fields.Text("Address", help="The address where the student lives.")
+    address = fields.Text(
+        "Address", help="The address where the student lives.")
     phone = fields.Char("Phone", help="The student's own phone, if any.")
     email = fields.Char("E-mail", help="The student's own e-mail, if any.")
     health_group = fields.Selection([
@@ -336,12 +337,10 @@ class Student(PersonMixin, DeactivableMixin, ModelSQL, ModelView):
 
 
 def fields_error(msg_id, **kwargs):
-    from trytond.model.exceptions import ValidationError
     return ValidationError(gettext(msg_id, **kwargs))
 
 
 def check_email(record, email):
-    from trytond.tools.email_ import validate_email, EmailNotValidError
     if not email:
         return
     try:
@@ -362,7 +361,8 @@ class Parent(PersonMixin, DeactivableMixin, ModelSQL, ModelView):
     email = fields.Char(
         "E-mail", help="Where the school sends letters and reports.")
     phone = fields.Char(
-        "Mobile Phone", help="Where the school sends SMS, as +7 900 123-45-67.")
+        "Mobile Phone",
+        help="Where the school sends SMS, as +7 900 123-45-67.")
     email_consent = fields.Boolean(
         "E-mail Consent",
         help="The parent agreed to receive letters from the school by e-mail.")
@@ -515,7 +515,8 @@ class Enrolment(ModelSQL, ModelView):
             year = enrolment.class_.year
             for date in [enrolment.start_date, enrolment.end_date]:
                 year.check_date(date, enrolment, enrolment.class_.rec_name)
-            if enrolment.end_date and enrolment.end_date < enrolment.start_date:
+            if (enrolment.end_date
+                    and enrolment.end_date < enrolment.start_date):
                 raise DateError(gettext(
                         'school_ejournal.msg_enrolment_dates',
                         enrolment=enrolment.rec_name))

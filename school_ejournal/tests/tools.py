@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from proteus import Model
 from proteus.config import get_config
+
 from trytond.modules.company.tests.tools import create_company, get_company
 
 __all__ = ['create_school', 'create_user', 'create_employee', 'enrol',
