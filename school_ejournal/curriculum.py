@@ -39,6 +39,11 @@ class Subject(sequence_ordered(), DeactivableMixin, ModelSQL, ModelView):
         help="A short unique code, as «MATH».")
     short_name = fields.Char(
         "Short Name", help="As «Матем.», for narrow columns.")
+    scale = fields.Selection([
+            ('five', "Marks 1 to 5"),
+            ('pass_fail', "Pass or fail"),
+            ], "Marking Scale", required=True,
+        help="How the subject is marked.")
 
     @classmethod
     def __setup__(cls):
@@ -52,6 +57,10 @@ class Subject(sequence_ordered(), DeactivableMixin, ModelSQL, ModelView):
     @classmethod
     def default_company(cls):
         return Transaction().context.get('company')
+
+    @classmethod
+    def default_scale(cls):
+        return 'five'
 
 
 class CurriculumLine(ModelSQL, ModelView):

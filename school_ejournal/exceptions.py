@@ -23,3 +23,31 @@ class EnrolmentError(UserError):
 
 class OrderError(UserError):
     "An order is not in a state that allows the change"
+
+
+class PeriodClosedError(ValidationError):
+    "A record of a closed study period may not change"
+
+
+class PeriodTransitionError(UserError):
+    "Periods close in order"
+
+
+class TimetableClashError(ValidationError):
+    "Two lessons of the timetable meet"
+
+
+class LessonError(ValidationError):
+    "A lesson is not filled in as the journal's rules ask"
+
+
+class MarkError(ValidationError):
+    "A mark breaks a rule of the journal"
+
+
+class GradeError(ValidationError):
+    "A term grade breaks a rule of the journal"
+
+
+class PlanError(ValidationError):
+    "A thematic plan does not match the curriculum"

@@ -64,6 +64,7 @@ class User(metaclass=PoolMeta):
                         [('company', 'in', companies)], order=[]))
                 parties.update(c.party.id for c in Company.browse(companies))
         scope = {
+            'employees': tuple(sorted(employees)),
             'led_classes': tuple(sorted({c.id for c in led})),
             'taught_classes': tuple(sorted({t.class_.id for t in taught})),
             'taught_subgroups': tuple(sorted(

@@ -7,12 +7,13 @@ from sql import Null
 
 from trytond.i18n import gettext
 from trytond.model import (
-    Check, DeactivableMixin, Index, ModelSQL, ModelView, Unique, fields)
+    Check, DeactivableMixin, Index, ModelSQL, ModelView, Unique, Workflow,
+    fields)
 from trytond.pool import Pool
 from trytond.pyson import Eval
 from trytond.transaction import Transaction
 
-from .exceptions import DateError, OverlapError
+from .exceptions import DateError, OverlapError, PeriodTransitionError
 
 PERIOD_KINDS = [
     ('quarter', "Quarter"),
@@ -149,7 +150,7 @@ class _YearDatesMixin:
                         cls.fields_get([name])[name]['string'])
 
 
-class Period(_YearDatesMixin, ModelSQL, ModelView):
+class Period(_YearDatesMixin, Workflow, ModelSQL, ModelView):
     __name__ = 'school.period'
 
     year = fields.Many2One(
@@ -175,6 +176,12 @@ class Period(_YearDatesMixin, ModelSQL, ModelView):
         "End Date", required=True,
         domain=[('end_date', '>=', Eval('start_date', None))],
         help="The last day of the period.")
+    state = fields.Selection([
+            ('open', "Open"),
+            ('closed', "Closed"),
+            ], "State", readonly=True, required=True, sort=False,
+        help="Lessons, marks, attendance and grades of a closed period "
+        "cannot change.")
 
     @classmethod
     def __setup__(cls):
@@ -184,6 +191,59 @@ class Period(_YearDatesMixin, ModelSQL, ModelView):
             ('number_unique', Unique(t, t.year, t.kind, t.sequence),
                 'school_ejournal.msg_period_number_unique'),
             ]
+        cls._transitions |= {('open', 'closed'), ('closed', 'open')}
+        cls._buttons.update({
+                'close': {
+                    'invisible': Eval('state') != 'open',
+                    'depends': ['state'],
+                    },
+                'reopen': {
+                    'invisible': Eval('state') != 'closed',
+                    'depends': ['state'],
+                    },
+                })
+        for name in ['year', 'name', 'kind', 'sequence', 'start_date',
+                'end_date']:
+            field = getattr(cls, name)
+            field.states = {'readonly': Eval('state') == 'closed'}
+            field.depends = set(field.depends) | {'state'}
+
+    @classmethod
+    def default_state(cls):
+        return 'open'
+
+    @classmethod
+    @ModelView.button
+    @Workflow.transition('closed')
+    def close(cls, periods):
+        "Close the periods: nothing dated in them may change any more"
+        for period in periods:
+            earlier = cls.search([
+                    ('year.company', '=', period.year.company.id),
+                    ('kind', '=', period.kind),
+                    ('state', '=', 'open'),
+                    ('end_date', '<', period.start_date),
+                    ], limit=1)
+            if earlier:
+                raise PeriodTransitionError(gettext(
+                        'school_ejournal.msg_period_close_previous_open',
+                        period=period.rec_name, other=earlier[0].rec_name))
+
+    @classmethod
+    @ModelView.button
+    @Workflow.transition('open')
+    def reopen(cls, periods):
+        for period in periods:
+            later = cls.search([
+                    ('year.company', '=', period.year.company.id),
+                    ('kind', '=', period.kind),
+                    ('state', '=', 'closed'),
+                    ('start_date', '>', period.end_date),
+                    ], limit=1)
+            if later:
+                raise PeriodTransitionError(gettext(
+                        'school_ejournal.msg_period_reopen_later_closed',
+                        period=period.rec_name, other=later[0].rec_name))
         cls._order = [
             ('year', 'DESC'), ('kind', 'ASC'), ('start_date', 'ASC'),
             ('id', 'ASC')]

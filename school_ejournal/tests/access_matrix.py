@@ -61,6 +61,45 @@ MATRIX = {
     'school.teaching': dict(
         school_admin='rwcd', deputy_academic='rwcd', deputy_pastoral='r',
         class_teacher='r', teacher='r'),
+    'school.configuration': dict(
+        school_admin='rw', deputy_academic='rw', deputy_pastoral='r',
+        class_teacher='r', teacher='r', parent='r', student='r'),
+    'school.bell': dict(
+        school_admin='rwcd', deputy_academic='rwcd', deputy_pastoral='r',
+        class_teacher='r', teacher='r', parent='r', student='r'),
+    'school.timetable': dict(
+        school_admin='rwcd', deputy_academic='rwcd', deputy_pastoral='r',
+        class_teacher='r', teacher='r', parent='r', student='r'),
+    'school.lesson': dict(
+        school_admin='rwcd', deputy_academic='rwcd', deputy_pastoral='r',
+        class_teacher='r', teacher='rw', parent='r', student='r'),
+    'school.lesson.task': dict(
+        school_admin='rwcd', deputy_academic='rwcd', deputy_pastoral='r',
+        class_teacher='r', teacher='rwcd', parent='r', student='r'),
+    'school.lesson.line': dict(
+        school_admin='rwcd', deputy_academic='rwcd', deputy_pastoral='r',
+        class_teacher='rw', teacher='rwcd', parent='r', student='r'),
+    'school.task.type': dict(
+        school_admin='rwcd', deputy_academic='rwcd', deputy_pastoral='r',
+        class_teacher='r', teacher='r', parent='r', student='r'),
+    'school.substitution': dict(
+        school_admin='rwcd', deputy_academic='rwcd', deputy_pastoral='r',
+        class_teacher='r', teacher='r'),
+    'school.mark': dict(
+        school_admin='r', deputy_academic='rw', deputy_pastoral='r',
+        class_teacher='r', teacher='rc', parent='r', student='r'),
+    'school.mark.correction': dict(
+        school_admin='r', deputy_academic='rw', deputy_pastoral='r',
+        class_teacher='r', teacher='rc', parent='r', student='r'),
+    'school.grade': dict(
+        school_admin='r', deputy_academic='rwcd', deputy_pastoral='r',
+        class_teacher='r', teacher='rwc', parent='r', student='r'),
+    'school.plan': dict(
+        school_admin='r', deputy_academic='rwcd', deputy_pastoral='r',
+        class_teacher='r', teacher='rwcd'),
+    'school.plan.line': dict(
+        school_admin='r', deputy_academic='rwcd', deputy_pastoral='r',
+        class_teacher='r', teacher='rwcd'),
     }
 
 

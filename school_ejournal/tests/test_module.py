@@ -5,6 +5,7 @@ import datetime as dt
 
 from trytond.modules.company.tests import (
     CompanyTestMixin, create_company, set_company)
+from trytond.model import ModelSQL
 from trytond.pool import Pool
 from trytond.tests import test_tryton
 from trytond.transaction import Transaction
@@ -46,6 +47,7 @@ class SchoolEjournalTestCase(CompanyTestMixin, test_tryton.ModuleTestCase):
         school_models = {
             name for name, model in pool.iterobject()
             if name.startswith('school.')
+            and issubclass(model, ModelSQL)
             and test_tryton.isregisteredby(model, self.module)}
         self.assertEqual(school_models, set(MATRIX))
 

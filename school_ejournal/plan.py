@@ -1,0 +1,299 @@
+# This file is part of the school e-journal.  The COPYRIGHT file at the top
+# level of this repository contains the full copyright notices and license
+# terms.
+import csv
+import io
+from decimal import Decimal
+
+from trytond.i18n import gettext
+from trytond.model import (
+    ModelSQL, ModelView, Unique, Workflow, fields, sequence_ordered)
+from trytond.pool import Pool
+from trytond.pyson import Eval
+from trytond.transaction import Transaction
+from trytond.wizard import Button, StateTransition, StateView, Wizard
+
+from .exceptions import PlanError
+
+LINE_KINDS = [
+    ('lesson', "Lesson"),
+    ('practical', "Practical work"),
+    ('laboratory', "Laboratory work"),
+    ('control', "Control work"),
+    ('excursion', "Excursion"),
+    ]
+
+
+class Plan(Workflow, ModelSQL, ModelView):
+    "A calendar-thematic plan (КТП) of a teaching assignment"
+    __name__ = 'school.plan'
+
+    _states = {'readonly': Eval('state') != 'draft'}
+
+    teaching = fields.Many2One(
+        'school.teaching', "Teaching", required=True, states=_states,
+        ondelete='CASCADE')
+    company = fields.Function(
+        fields.Many2One('company.company', "School"),
+        'on_change_with_company', searcher='search_company')
+    lines = fields.One2Many(
+        'school.plan.line', 'plan', "Topics", states=_states)
+    hours = fields.Function(
+        fields.Integer("Hours", help="The hours of all topics."),
+        'get_hours')
+    required_hours = fields.Function(
+        fields.Integer("Curriculum Hours",
+            help="The curriculum's weekly hours times the study weeks."),
+        'get_required_hours')
+    state = fields.Selection([
+            ('draft', "Draft"),
+            ('approved', "Approved"),
+            ], "State", readonly=True, required=True, sort=False)
+    approved_by = fields.Many2One('res.user', "Approved by", readonly=True)
+
+    del _states
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        t = cls.__table__()
+        cls._sql_constraints += [
+            ('teaching_unique', Unique(t, t.teaching),
+                'school_ejournal.msg_plan_teaching_unique'),
+            ]
+        cls._transitions |= {('draft', 'approved'), ('approved', 'draft')}
+        cls._buttons.update({
+                'approve': {
+                    'invisible': Eval('state') != 'draft',
+                    'depends': ['state'],
+                    },
+                'draft': {
+                    'invisible': Eval('state') != 'approved',
+                    'depends': ['state'],
+                    },
+                })
+
+    @classmethod
+    def default_state(cls):
+        return 'draft'
+
+    @fields.depends('teaching', '_parent_teaching.company')
+    def on_change_with_company(self, name=None):
+        return self.teaching.company if self.teaching else None
+
+    @classmethod
+    def search_company(cls, name, clause):
+        return [('teaching.' + clause[0], *clause[1:])]
+
+    def get_rec_name(self, name):
+        return self.teaching.rec_name
+
+    @classmethod
+    def search_rec_name(cls, name, clause):
+        return [('teaching.rec_name', *clause[1:])]
+
+    def get_hours(self, name):
+        return sum(l.hours or 0 for l in self.lines)
+
+    def get_required_hours(self, name):
+        pool = Pool()
+        CurriculumLine = pool.get('school.curriculum.line')
+        Configuration = pool.get('school.configuration')
+        weekly = CurriculumLine.hours_for(
+            self.teaching.class_, self.teaching.subject,
+            self.teaching.elective)
+        weeks = Configuration(1).weeks_for(self.teaching.class_.level)
+        return int(Decimal(weekly) * weeks)
+
+    @classmethod
+    @ModelView.button
+    @Workflow.transition('approved')
+    def approve(cls, plans):
+        for plan in plans:
+            if plan.hours != plan.required_hours:
+                raise PlanError(gettext(
+                        'school_ejournal.msg_plan_hours',
+                        plan=plan.rec_name, hours=plan.hours,
+                        required=plan.required_hours))
+        cls.write(plans, {'approved_by': Transaction().user})
+
+    @classmethod
+    @ModelView.button
+    @Workflow.transition('draft')
+    def draft(cls, plans):
+        cls.write(plans, {'approved_by': None})
+
+
+class PlanLine(sequence_ordered(), ModelSQL, ModelView):
+    "A topic of a thematic plan"
+    __name__ = 'school.plan.line'
+
+    plan = fields.Many2One(
+        'school.plan', "Plan", required=True, ondelete='CASCADE')
+    topic = fields.Char("Topic", required=True)
+    hours = fields.Integer(
+        "Hours", required=True, domain=[('hours', '>', 0)])
+    kind = fields.Selection(LINE_KINDS, "Kind", required=True)
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        cls.__access__.add('plan')
+
+    @classmethod
+    def default_hours(cls):
+        return 1
+
+    @classmethod
+    def default_kind(cls):
+        return 'lesson'
+
+    def get_rec_name(self, name):
+        return '%s. %s' % (self.sequence or '', self.topic)
+
+    @classmethod
+    def search_rec_name(cls, name, clause):
+        return [('topic', *clause[1:])]
+
+    @classmethod
+    def check_modification(cls, mode, lines, values=None, external=False):
+        super().check_modification(
+            mode, lines, values=values, external=external)
+        for line in lines:
+            if line.plan.state != 'draft':
+                raise PlanError(gettext(
+                        'school_ejournal.msg_plan_approved',
+                        plan=line.plan.rec_name))
+
+
+class PlanImportStart(ModelView):
+    "Import topics"
+    __name__ = 'school.plan.import.start'
+
+    file = fields.Binary(
+        "File", required=True, filename='filename',
+        help="A CSV or XLSX file with the columns: topic, hours, kind "
+        "(lesson, practical, laboratory, control, excursion); "
+        "a first row of headers is skipped.")
+    filename = fields.Char("File Name")
+
+
+class PlanImport(Wizard):
+    "Import the topics of a thematic plan from a spreadsheet"
+    __name__ = 'school.plan.import'
+
+    start = StateView('school.plan.import.start',
+        'school_ejournal.plan_import_start_view_form', [
+            Button("Cancel", 'end', 'tryton-cancel'),
+            Button("Import", 'import_', 'tryton-ok', default=True),
+            ])
+    import_ = StateTransition()
+
+    def transition_import_(self):
+        pool = Pool()
+        Line = pool.get('school.plan.line')
+        plan = self.record
+        rows = read_rows(self.start.file, self.start.filename or '')
+        kinds = dict(LINE_KINDS)
+        labels = {}
+        for code, label in Line.fields_get(['kind'])['kind']['selection']:
+            labels[label.lower()] = code
+        lines = []
+        for number, row in enumerate(rows, 1):
+            row = [(str(c).strip() if c is not None else '') for c in row]
+            if not any(row):
+                continue
+            topic = row[0]
+            hours = row[1] if len(row) > 1 else '1'
+            kind = (row[2] if len(row) > 2 else '') or 'lesson'
+            kind = kind if kind in kinds else labels.get(kind.lower())
+            try:
+                hours = int(float(hours.replace(',', '.')))
+            except ValueError:
+                if number == 1:
+                    continue  # headers
+                hours = None
+            if not topic or not hours or hours < 1 or not kind:
+                raise PlanError(gettext(
+                        'school_ejournal.msg_plan_import_row',
+                        row=number, plan=plan.rec_name))
+            lines.append({
+                    'plan': plan.id, 'topic': topic, 'hours': hours,
+                    'kind': kind, 'sequence': len(plan.lines) + len(lines) + 1,
+                    })
+        if not lines:
+            raise PlanError(gettext(
+                    'school_ejournal.msg_plan_import_empty',
+                    plan=plan.rec_name))
+        Line.create(lines)
+        return 'end'
+
+
+def read_rows(data, filename):
+    "Return the rows of a CSV or XLSX file"
+    data = bytes(data)
+    if data[:2] == b'PK' or filename.lower().endswith('.xlsx'):
+        from openpyxl import load_workbook
+        workbook = load_workbook(io.BytesIO(data), read_only=True)
+        sheet = workbook.worksheets[0]
+        return [list(r) for r in sheet.iter_rows(values_only=True)]
+    text = data.decode('utf-8-sig')
+    try:
+        dialect = csv.Sniffer().sniff(text[:2048], delimiters=';,\t')
+    except csv.Error:
+        dialect = csv.excel
+    return list(csv.reader(io.StringIO(text), dialect))
+
+
+class PlanCopyStart(ModelView):
+    "Copy a plan"
+    __name__ = 'school.plan.copy.start'
+
+    source = fields.Many2One(
+        'school.plan', "From Plan", required=True,
+        domain=[
+            ('teaching.subject', '=', Eval('subject', -1)),
+            ('id', '!=', Eval('plan', -1)),
+            ],
+        help="The plan of the same subject to copy the topics from, "
+        "as last year's plan of the same level.")
+    subject = fields.Many2One('school.subject', "Subject", readonly=True)
+    plan = fields.Many2One('school.plan', "Plan", readonly=True)
+
+
+class PlanCopy(Wizard):
+    "Copy the topics of another plan, as last year's"
+    __name__ = 'school.plan.copy'
+
+    start = StateView('school.plan.copy.start',
+        'school_ejournal.plan_copy_start_view_form', [
+            Button("Cancel", 'end', 'tryton-cancel'),
+            Button("Copy", 'copy', 'tryton-ok', default=True),
+            ])
+    copy = StateTransition()
+
+    def default_start(self, fields):
+        pool = Pool()
+        Plan = pool.get('school.plan')
+        plan = self.record
+        values = {'plan': plan.id, 'subject': plan.teaching.subject.id}
+        previous = Plan.search([
+                ('teaching.subject', '=', plan.teaching.subject.id),
+                ('teaching.class_.level.number', '=',
+                    plan.teaching.class_.level.number),
+                ('id', '!=', plan.id),
+                ], order=[('teaching.class_.year.start_date', 'DESC')],
+            limit=1)
+        if previous:
+            values['source'] = previous[0].id
+        return values
+
+    def transition_copy(self):
+        pool = Pool()
+        Line = pool.get('school.plan.line')
+        plan = self.record
+        if plan.state != 'draft':
+            raise PlanError(gettext(
+                    'school_ejournal.msg_plan_approved', plan=plan.rec_name))
+        Line.copy(self.start.source.lines, default={'plan': plan.id})
+        return 'end'
