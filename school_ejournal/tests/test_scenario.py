@@ -12,7 +12,7 @@ flags.  ``load_tests`` is kept for ``python -m unittest``.
 
 Another module's ``tests/test_scenario.py`` only needs::
 
-    from trytond.modules.school_ejournal.tests.test_scenario import (
+    from school_ejournal.tests.test_scenario import (
         scenario_tests)
 
     test_scenario, pytest_generate_tests, load_tests = scenario_tests(
@@ -80,13 +80,15 @@ def scenario_tests(name, file):
     directory = os.path.dirname(os.path.abspath(file))
 
     def test_scenario(scenario):
-        __tracebackhide__ = True
         import pytest
         path, globs = scenario
         try:
             run_scenario(path, globs)
         except AssertionError as exception:
-            pytest.fail(str(exception), pytrace=False)
+            report = str(exception)
+        else:
+            return
+        pytest.fail(report, pytrace=False)  # outside except: no chained copy
     test_scenario.__module__ = name
     test_scenario.__doc__ = f"Run the scenario_*.rst of {directory}"
 
