@@ -176,7 +176,7 @@ class Grade(PeriodLockMixin, ModelSQL, ModelView):
             grade.proposed = propose(
                 average, count, config.grade_threshold,
                 config.grade_min_marks)
-            if not grade.value:
+            if not getattr(grade, 'value', None):
                 grade.value = grade.proposed
             to_save.append(grade)
         cls.save(to_save)
@@ -211,7 +211,7 @@ class Grade(PeriodLockMixin, ModelSQL, ModelView):
             grade.marks = len(numbers)
             grade.proposed = propose(
                 average, len(numbers), config.grade_threshold, 1)
-            if not grade.value:
+            if not getattr(grade, 'value', None):
                 grade.value = grade.proposed
             to_save.append(grade)
         cls.save(to_save)

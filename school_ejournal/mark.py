@@ -26,6 +26,7 @@ class Mark(PeriodLockMixin, ModelSQL, ModelView):
         ondelete='RESTRICT')
     value = fields.Selection(
         MARKS, "Mark", required=True, readonly=True, sort=False)
+    value_string = value.translated('value')
     lesson = fields.Many2One(
         'school.lesson', "Lesson", required=True, readonly=True,
         ondelete='RESTRICT')
@@ -214,8 +215,7 @@ class MarkCorrection(Workflow, ModelSQL, ModelView):
     def validate(cls, corrections):
         super().validate(corrections)
         for correction in corrections:
-            if (correction.state == 'requested'
-                    and correction.new_value == correction.mark.value):
+            if correction.new_value == correction.old_value:
                 raise MarkError(gettext(
                         'school_ejournal.msg_correction_same_value',
                         mark=correction.mark.rec_name))
