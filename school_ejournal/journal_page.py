@@ -1,0 +1,134 @@
+# This file is part of the school e-journal.  The COPYRIGHT file at the top
+# level of this repository contains the full copyright notices and license
+# terms.
+from collections import defaultdict
+from decimal import ROUND_HALF_UP, Decimal
+
+from sql import Literal
+
+from trytond.pool import Pool
+from trytond.report import Report
+from trytond.tools import grouped_slice, reduce_ids
+from trytond.transaction import Transaction
+
+ATTENDANCE_CODES = {
+    'absent': 'Н',
+    'ill': 'Б',
+    'excused': 'УП',
+    'late': 'ОП',
+    }
+MARK_LABELS = {'pass': 'зач', 'fail': 'нз'}
+
+
+class JournalPage(Report):
+    "The class journal page of a teaching for a study period"
+    __name__ = 'school.journal_page'
+
+    @classmethod
+    def get_context(cls, records, header, data):
+        context = super().get_context(records, header, data)
+        context['pages'] = [
+            cls.page(r, data.get('period')) for r in records]
+        return context
+
+    @classmethod
+    def page(cls, teaching, period_id=None):
+        """Return the page: students × lessons with marks and absences,
+        topics and homework, and the weighted averages, read with one query
+        per table."""
+        pool = Pool()
+        Period = pool.get('school.period')
+        Lesson = pool.get('school.lesson')
+        Line = pool.get('school.lesson.line')
+        Mark = pool.get('school.mark')
+        TaskType = pool.get('school.task.type')
+        Student = pool.get('school.student')
+        Enrolment = pool.get('school.enrolment')
+        Date = pool.get('ir.date')
+        cursor = Transaction().connection.cursor()
+
+        class_ = teaching.class_
+        if period_id:
+            period = Period(period_id)
+        else:
+            period = (Period.find(class_.level, Date.today())
+                or Period.find(class_.level, class_.year.start_date))
+
+        lessons = Lesson.search([
+                ('teaching', '=', teaching.id),
+                ('period', '=', period.id),
+                ('state', '!=', 'cancelled'),
+                ], order=[('date', 'ASC'), ('number', 'ASC')])
+        lesson_ids = [l.id for l in lessons]
+
+        line = Line.__table__()
+        attendance = {}
+        student_ids = set()
+        for sub_ids in grouped_slice(lesson_ids):
+            cursor.execute(*line.select(
+                    line.lesson, line.student, line.attendance,
+                    where=reduce_ids(line.lesson, sub_ids)))
+            for lesson_id, student_id, status in cursor:
+                student_ids.add(student_id)
+                if status:
+                    attendance[(student_id, lesson_id)] = status
+
+        mark = Mark.__table__()
+        type_ = TaskType.__table__()
+        marks = defaultdict(list)
+        sums = defaultdict(lambda: [Decimal(0), Decimal(0)])
+        for sub_ids in grouped_slice(lesson_ids):
+            cursor.execute(*mark.join(type_,
+                    condition=mark.type == type_.id).select(
+                    mark.lesson, mark.student, mark.value, type_.code,
+                    type_.weight,
+                    where=reduce_ids(mark.lesson, sub_ids)
+                    & (mark.cancelled == Literal(False)),
+                    order_by=[mark.id.asc]))
+            for lesson_id, student_id, value, code, weight in cursor:
+                student_ids.add(student_id)
+                marks[(student_id, lesson_id)].append(
+                    MARK_LABELS.get(value, value))
+                if value in {'1', '2', '3', '4', '5'}:
+                    weight = Decimal(str(weight))
+                    sums[student_id][0] += weight * int(value)
+                    sums[student_id][1] += weight
+
+        if teaching.subgroup:
+            student_ids.update(s.id for s in teaching.subgroup.students)
+        else:
+            today = min(max(Date.today(), period.start_date), period.end_date)
+            student_ids.update(Enrolment.students_by_class(
+                    [class_.id], today).get(class_.id, []))
+        students = Student.browse(sorted(student_ids))
+        students = sorted(students, key=lambda s: (
+                s.last_name, s.first_name, s.middle_name or '', s.id))
+
+        rows = []
+        for number, student in enumerate(students, 1):
+            cells = []
+            for lesson in lessons:
+                key = (student.id, lesson.id)
+                text = ' '.join(filter(None, [
+                            ATTENDANCE_CODES.get(attendance.get(key)),
+                            '/'.join(marks.get(key, []))]))
+                cells.append(text)
+            weighted, weights = sums.get(student.id, (0, 0))
+            average = (weighted / weights).quantize(
+                Decimal('0.01'), rounding=ROUND_HALF_UP) if weights else None
+            rows.append({
+                    'number': number,
+                    'name': student.rec_name,
+                    'cells': cells,
+                    'average': average,
+                    })
+        return {
+            'teaching': teaching,
+            'class_': class_,
+            'subgroup': teaching.subgroup,
+            'subject': teaching.subject,
+            'teacher': teaching.teacher,
+            'period': period,
+            'lessons': lessons,
+            'rows': rows,
+            }
