@@ -238,7 +238,13 @@ class Teaching(ModelSQL, ModelView):
         super().validate(teachings)
         table = cls.__table__()
         cursor = Transaction().connection.cursor()
+        checked = set()
         for teaching in teachings:
+            key = (teaching.class_, teaching.subject, teaching.elective,
+                teaching.subgroup)
+            if key in checked:
+                continue
+            checked.add(key)
             allowed = CurriculumLine.hours_for(
                 teaching.class_, teaching.subject, teaching.elective)
             # Each subgroup has the class's hours; whole-class teaching and

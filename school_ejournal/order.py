@@ -2,6 +2,7 @@
 # level of this repository contains the full copyright notices and license
 # terms.
 import datetime as dt
+from collections import defaultdict
 
 from trytond.i18n import gettext
 from trytond.model import ModelSQL, ModelView, Workflow, fields
@@ -102,14 +103,28 @@ class Order(Workflow, ModelSQL, ModelView):
     @Workflow.transition('done')
     def apply(cls, orders):
         "Apply the order to the students' enrolments"
+        pool = Pool()
+        Enrolment = pool.get('school.enrolment')
         for order in orders:
             if not order.lines:
                 raise OrderError(gettext(
                         'school_ejournal.msg_order_no_line',
                         order=order.rec_name))
+            closings, creations = [], []
+            for line in order.lines:
+                close, create = getattr(line, '_apply_%s' % order.kind)()
+                closings.extend(close)
+                creations.extend(create)
             with Transaction().set_context(_school_order=order.id):
-                for line in order.lines:
-                    getattr(line, '_apply_%s' % order.kind)()
+                by_date = defaultdict(list)
+                for enrolment, end_date in closings:
+                    by_date[end_date].append(enrolment)
+                for end_date, enrolments in by_date.items():
+                    Enrolment.write(enrolments, {
+                            'end_date': end_date,
+                            'end_order': order.id,
+                            })
+                Enrolment.create(creations)
         cls.write(orders, {'applied_by': Transaction().user})
 
 
@@ -187,15 +202,13 @@ class OrderLine(ModelSQL, ModelView):
     def get_rec_name(self, name):
         return '%s: %s' % (self.order.rec_name, self.student.rec_name)
 
-    def _create_enrolment(self):
-        pool = Pool()
-        Enrolment = pool.get('school.enrolment')
-        Enrolment.create([{
-                    'student': self.student.id,
-                    'class_': self.class_.id,
-                    'start_date': self.date,
-                    'start_order': self.order.id,
-                    }])
+    def _enrolment_values(self):
+        return {
+            'student': self.student.id,
+            'class_': self.class_.id,
+            'start_date': self.date,
+            'start_order': self.order.id,
+            }
 
     def _current(self, date):
         pool = Pool()
@@ -222,12 +235,13 @@ class OrderLine(ModelSQL, ModelView):
                     'school_ejournal.msg_order_later_enrolment',
                     student=self.student.rec_name,
                     order=self.order.rec_name))
-        enrolment.end_date = end_date
-        enrolment.end_order = self.order
-        enrolment.save()
+        return (enrolment, end_date)
+
+    # Each _apply_<kind> returns the enrolments to close with their end date
+    # and the values of the enrolments to create.
 
     def _apply_enrolment(self):
-        self._create_enrolment()
+        return [], [self._enrolment_values()]
 
     def _apply_transfer(self):
         enrolment = self._current(self.date)
@@ -237,9 +251,9 @@ class OrderLine(ModelSQL, ModelView):
                     student=self.student.rec_name,
                     class_=self.class_.rec_name,
                     order=self.order.rec_name))
-        self._close(enrolment, self.date - dt.timedelta(days=1))
-        self._create_enrolment()
+        return ([self._close(enrolment, self.date - dt.timedelta(days=1))],
+            [self._enrolment_values()])
 
     def _apply_leaving(self):
         enrolment = self._current(self.date)
-        self._close(enrolment, self.date)
+        return [self._close(enrolment, self.date)], []

@@ -108,11 +108,15 @@ class PersonMixin:
         missing = [v for v in vlist if not v.get('party')]
         if missing:
             with without_check_access():
+                sequence = Party._code_sequence()
+                codes = (sequence.get_many(len(missing)) if sequence
+                    else [None] * len(missing))
                 parties = Party.create([{
                             'name': cls._full_name(
                                 v.get('last_name'), v.get('first_name'),
                                 v.get('middle_name')),
-                            } for v in missing])
+                            'code': code,
+                            } for v, code in zip(missing, codes)])
             for values, party in zip(missing, parties):
                 values['party'] = party.id
         return super().create(vlist)
