@@ -1,32 +1,37 @@
 #!/usr/bin/env python3
 """Regenerate a module's translation file from its current strings.
 
-    .venv/bin/python setup/dev/update_po.py [--module school_ejournal] [--lang ru]
+    .venv/bin/python setup/dev/update_po.py [--module MODULE] [--lang ru]
+    .venv/bin/python setup/dev/update_po.py --check-override
 
-What it does, the way a Tryton developer does it by hand:
+What it does, the way a Tryton developer does it by hand (about a minute):
 
-1. creates a throw-away SQLite database in a temporary folder and activates the
-   module (and its dependencies) with ``trytond-admin``;
+1. creates a throw-away SQLite database in a temporary folder and activates
+   the module (and its dependencies) with ``trytond-admin``;
 2. runs the wizards "Set Translations" (report and view strings), "Clean
    Translations" and "Update Translations" (creates the rows of LANG for every
-   source string) and exports the module's template with
-   ``ir.translation.translation_export`` -- exactly what the "Export
-   Translations" wizard writes and what Tryton's own ``locale/*.po`` are;
-3. merges the translations of the current ``<module>/locale/<lang>.po``:
-   same context and source -> kept as is; same context but a changed source
-   (a field label or message that was reworded) -> kept, flagged ``fuzzy``
-   (Tryton ignores fuzzy rows: review and remove the flag); entries that no
-   longer exist are dropped (and listed);
-4. writes the file sorted by (msgctxt, msgid) like Tryton, and prints counts.
+   source string), each in its own transaction like the client does, and
+   exports the module's template with ``ir.translation.translation_export``:
+   what the "Export Translations" wizard writes and what Tryton's own
+   ``locale/*.po`` are; the export is checked against the module's source
+   strings (the ``en`` rows);
+3. merges the translations of the current ``<module>/locale/<lang>.po`` (or
+   ``--merge-from``): same context and source -> kept as is; same context but
+   a changed source (a reworded field label, help or message) -> kept and
+   flagged ``fuzzy`` with the old source as ``#|`` (Tryton ignores fuzzy rows:
+   review, then remove the flag); entries that no longer exist are dropped
+   and listed;
+4. writes the file sorted by (msgctxt, msgid) like Tryton, prints the counts
+   and lists what is untranslated, fuzzy, or loses a ``%(name)s`` placeholder.
 
-``--check`` writes nothing and exits with 1 when the file would change or
-anything is untranslated/fuzzy.  ``--check-override`` validates
+``--check`` writes nothing and exits with 1 when the file would change, or
+anything is untranslated, fuzzy or has wrong placeholders.
+
+``--check-override`` (no database) validates
 ``<module>/locale/override/<lang>.po`` against the installed modules'
-``locale/<lang>.po``: Tryton's ``override_translation`` needs the overridden
-row to exist (``translation, = cls.search(...)``) or loading the module fails,
-and an override whose text equals a *fuzzy* core text does not clear the fuzzy
-flag (so it stays untranslated).  ``--prune-override`` removes the entries
-that would break loading.
+``locale/<lang>.po`` and prints the coverage reached per core module: see
+``check_override``.  ``--prune-override`` removes the entries that would make
+loading the module fail.
 """
 import argparse
 import importlib.util
@@ -49,6 +54,9 @@ def parse_args():
     parser.add_argument('--lang', default='ru', help="language code")
     parser.add_argument('--po', type=Path,
         help="file to write (default: <module>/locale/<lang>.po)")
+    parser.add_argument('--merge-from', type=Path,
+        help="take existing translations from this file "
+        "(default: the file written)")
     parser.add_argument('--check', action='store_true',
         help="write nothing; exit 1 if the file is not up to date "
         "or not completely translated")
@@ -81,7 +89,8 @@ def module_directory(module):
 def clean_environment(tmp):
     "Environment for trytond: only our SQLite settings, no config file"
     env = {k: v for k, v in os.environ.items()
-        if not k.startswith('TRYTOND_') and k not in {'DB_NAME'}}
+        if (not k.startswith('TRYTOND_') or k == 'TRYTOND_TZ')
+        and k not in {'DB_NAME'}}
     env['TRYTOND_DATABASE__URI'] = 'sqlite://'
     env['TRYTOND_DATABASE__PATH'] = str(tmp)
     env['TRYTOND_DATABASE__LANGUAGE'] = 'en'
@@ -92,15 +101,26 @@ def trytond_admin():
     script = Path(sys.executable).parent / 'trytond-admin'
     if script.exists():
         return [sys.executable, str(script)]
-    return [sys.executable, '-c',
-        'import sys; from trytond.admin import run; '
-        'from trytond.commandline import get_parser_admin; '
-        'from trytond import config; '
-        'opt = get_parser_admin().parse_args(); '
-        'config.update_etc(opt.configfile); run(opt)']
+    return [sys.executable, '-c', 'from trytond.cli.admin import main; main()']
+
+
+def check_registered(module):
+    "trytond finds modules by the entry points of group trytond.modules"
+    from importlib.metadata import entry_points
+
+    import trytond
+    names = {ep.name for ep in entry_points(group='trytond.modules')}
+    core = Path(trytond.__file__).parent / 'modules' / module
+    if module not in names and not core.is_dir() and module not in {
+            'ir', 'res'}:
+        sys.exit(f"module {module!r} is not registered for trytond: add "
+            f'{module} = "{module}" to '
+            '[project.entry-points."trytond.modules"] in pyproject.toml '
+            "and reinstall (pip install -e .)")
 
 
 def activate(tmp, module, verbose):
+    check_registered(module)
     env = clean_environment(tmp)
     (tmp / f'{DB_NAME}.sqlite').touch()
     passfile = tmp / 'admin-password'
@@ -120,10 +140,12 @@ def activate(tmp, module, verbose):
 
 def export_template(tmp, module, lang):
     "Return the module's template exported by Tryton (str)"
-    os.environ.clear()
-    os.environ.update(clean_environment(tmp))
+    from trytond import config
     from trytond.pool import Pool
     from trytond.transaction import Transaction
+
+    # The environment was set before trytond.config was imported
+    assert config.get('database', 'path') == str(tmp), "wrong trytond config"
 
     Pool.start()
     pool = Pool(DB_NAME)
@@ -264,6 +286,10 @@ def update(args):
     directory = module_directory(args.module)
     po_path = args.po or directory / 'locale' / f'{args.lang}.po'
     tmp = Path(tempfile.mkdtemp(prefix='update_po-'))
+    # before any import of trytond: its config reads the environment once
+    env = clean_environment(tmp)
+    os.environ.clear()
+    os.environ.update(env)
     try:
         activate(tmp, args.module, args.verbose)
         content = export_template(tmp, args.module, args.lang)
@@ -277,7 +303,7 @@ def update(args):
         sys.exit(f"module {args.module} has no translatable string")
     template = polib.pofile(content, wrapwidth=78)
     template.metadata = {'Content-Type': 'text/plain; charset=utf-8'}
-    old = load_po(po_path)
+    old = load_po(args.merge_from or po_path)
     kept, reworded, obsolete = merge(template, old)
     # the export is already sorted; sort again after the merge to be safe
     template.sort(key=lambda e: (e.msgctxt or '', e.msgid))
@@ -328,8 +354,25 @@ def installed_po(module, lang):
     return base / 'locale' / f'{lang}.po'
 
 
+def _usable(entry):
+    return bool(entry.msgstr or entry.msgstr_plural.get(0)) \
+        and 'fuzzy' not in entry.flags
+
+
 def check_override(args):
-    "Validate the override file against the installed modules' po files"
+    """Validate the override file against the installed modules' po files.
+
+    Two kinds of entries are valid in ``locale/override/<lang>.po``:
+
+    - ``type:name:module.fs_id`` (``module.`` for rows without an fs_id):
+      replaces the row of that other module; the row must exist in that
+      module's ``locale/<lang>.po`` (for report, view, wizard_button and
+      selection rows with the same msgid), and the text must differ from
+      the core one (an equal text leaves a *fuzzy* core row fuzzy);
+    - ``type:name:`` without a module (field, help, selection, view, model
+      name...): an extra row of this module, used where the core row is
+      fuzzy with the right text (Tryton ignores fuzzy rows).
+    """
     import polib
     directory = module_directory(args.module)
     path = directory / 'locale' / 'override' / f'{args.lang}.po'
@@ -338,51 +381,87 @@ def check_override(args):
         return 0
     override = polib.pofile(str(path), wrapwidth=78)
     targets = {}
-    problems = []
-    stats = {}
-    keep = []
-    for entry in override:
-        if entry.obsolete:
-            continue
-        ttype, name, res_id = entry.msgctxt.split(':')
-        if '.' not in res_id:
-            keep.append(entry)
-            continue
-        module, fs_id = res_id.split('.')
+
+    def load(module):
         if module not in targets:
-            po = installed_po(module, args.lang)
             targets[module] = {}
-            if po.exists():
+            try:
+                po = installed_po(module, args.lang)
+            except SystemExit:
+                po = None
+            if po and po.exists():
                 for e in polib.pofile(str(po)):
-                    targets[module].setdefault(e.msgctxt, []).append(e)
-        ctxt = f'{ttype}:{name}:{fs_id}'
-        candidates = targets[module].get(ctxt, [])
-        if ttype in {'report', 'view', 'wizard_button', 'selection'}:
-            candidates = [e for e in candidates
-                if e.msgid == entry.msgid
-                and (e.msgid_plural or '') == (entry.msgid_plural or '')]
-        st = stats.setdefault(module, [0, 0])
-        if len(candidates) != 1:
-            problems.append(('MISSING' if not candidates else 'AMBIGUOUS',
-                    entry))
-            continue
-        target, = candidates
-        if entry.msgid != target.msgid:
-            problems.append(('SOURCE CHANGED', entry))
-        if (entry.msgstr == target.msgstr
-                and 'fuzzy' in target.flags and 'fuzzy' not in entry.flags):
-            problems.append(('SAME AS FUZZY (no effect)', entry))
-        st[0] += 1
-        keep.append(entry)
-    for module, (n, _) in sorted(stats.items()):
-        print(f"  {module}: {n} override entries")
+                    targets[module].setdefault(
+                        (e.msgctxt, e.msgid, e.msgid_plural or ''), e)
+        return targets[module]
+
+    entries = [e for e in override if not e.obsolete]
+    modules = sorted({e.msgctxt.split(':')[2].split('.')[0]
+            for e in entries if '.' in e.msgctxt.split(':')[2]})
+    for module in modules:
+        load(module)
+    problems, stats, replaced = [], {}, {}
+    for entry in entries:
+        ttype, name, res_id = entry.msgctxt.split(':')
+        plural = entry.msgid_plural or ''
+        if '.' in res_id:
+            module, fs_id = res_id.split('.')
+            ctxt = f'{ttype}:{name}:{fs_id}'
+            index = load(module)
+            target = index.get((ctxt, entry.msgid, plural))
+            if target is None and ttype not in {
+                    'report', 'view', 'wizard_button', 'selection'}:
+                same = [e for k, e in index.items() if k[0] == ctxt]
+                if len(same) == 1:
+                    target, = same
+                    problems.append(('SOURCE CHANGED', entry))
+            if target is None:
+                problems.append(('MISSING (breaks loading)', entry))
+                continue
+            if (entry.msgstr == target.msgstr
+                    and entry.msgstr_plural == target.msgstr_plural):
+                problems.append(('NO EFFECT (same text)' if _usable(target)
+                        else 'NO EFFECT (same text as fuzzy core row: '
+                        'use an own row)', entry))
+            stats.setdefault(module, [0, 0])[0] += 1
+            replaced.setdefault(module, set()).add(
+                (ctxt, entry.msgid, plural))
+        else:
+            found = [(m, index[(entry.msgctxt, entry.msgid, plural)])
+                for m, index in targets.items()
+                if (entry.msgctxt, entry.msgid, plural) in index]
+            if not found:
+                problems.append(('OWN ROW FOR NO CORE STRING', entry))
+                continue
+            for module, target in found:
+                if _usable(target) and target.msgstr != entry.msgstr:
+                    problems.append(('OWN ROW COMPETES WITH A CORE TEXT '
+                            '(use module.-override)', entry))
+                stats.setdefault(module, [0, 0])[1] += 1
+                replaced.setdefault(module, set()).add(
+                    (entry.msgctxt, entry.msgid, plural))
+    print(f"{path}:")
+    for module in sorted(stats):
+        index = targets[module]
+        usable = sum(1 for e in index.values() if _usable(e))
+        after = sum(1 for k, e in index.items()
+            if _usable(e) or k in replaced.get(module, ()))
+        n, own = stats[module]
+        print(f"  {module:10s} {n:4d} overrides, {own:3d} own rows; "
+            f"usable {usable}/{len(index)} -> {after}/{len(index)} "
+            f"({100 * after / max(len(index), 1):.0f} %)")
+        for key, e in sorted(index.items()):
+            if not (_usable(e) or key in replaced.get(module, ())):
+                if args.verbose:
+                    print(f"    untranslated: {key[0]} {key[1]!r}")
     for kind, entry in problems:
         print(f"  {kind}: {entry.msgctxt} {entry.msgid!r}")
-    fatal = [e for k, e in problems if k in {'MISSING', 'AMBIGUOUS'}]
+    fatal = [e for k, e in problems if k.startswith('MISSING')]
     if fatal and args.prune_override:
         for entry in fatal:
             override.remove(entry)
-        override.save(str(path))
+        override.sort(key=lambda e: (e.msgctxt or '', e.msgid))
+        path.write_text(str(override) + '\n', encoding='utf-8')
         print(f"  pruned {len(fatal)} entries from {path}")
         return 0
     return 1 if problems else 0
