@@ -196,8 +196,13 @@ class PlanImport(Wizard):
         rows = read_rows(self.start.file, self.start.filename or '')
         kinds = dict(LINE_KINDS)
         labels = {}
-        for code, label in Line.fields_get(['kind'])['kind']['selection']:
-            labels[label.lower()] = code
+        # Kinds may be written as their codes or their names in English,
+        # Russian or the user's language
+        for language in {'en', 'ru', Transaction().language}:
+            with Transaction().set_context(language=language):
+                selection = Line.fields_get(['kind'])['kind']['selection']
+            for code, label in selection:
+                labels[label.lower()] = code
         lines = []
         for number, row in enumerate(rows, 1):
             row = [(str(c).strip() if c is not None else '') for c in row]

@@ -187,6 +187,11 @@ class Student(PersonMixin, DeactivableMixin, ModelSQL, ModelView):
             help="The class of the student on the date of the context "
             "(today by default)."),
         'get_current_class', searcher='search_current_class')
+    mark_corrections = fields.Function(fields.One2Many(
+            'school.mark.correction', None, "Mark Corrections",
+            help="The corrections of the student's marks: old and new "
+            "mark, who asked, who decided, when and why."),
+        'get_mark_corrections')
     in_my_class = fields.Function(
         fields.Boolean("In My Class",
             help="The student is in a class the user leads today."),
@@ -237,6 +242,17 @@ class Student(PersonMixin, DeactivableMixin, ModelSQL, ModelView):
                         ],
                     ('class_.' + nested, operator, value, *extra),
                     ])]
+
+    @classmethod
+    def get_mark_corrections(cls, students, name):
+        pool = Pool()
+        Correction = pool.get('school.mark.correction')
+        result = {s.id: [] for s in students}
+        for correction in Correction.search([
+                    ('mark.student', 'in', [s.id for s in students]),
+                    ]):
+            result[correction.mark.student.id].append(correction.id)
+        return result
 
     @classmethod
     def get_in_my_class(cls, students, name):
