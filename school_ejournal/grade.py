@@ -142,7 +142,7 @@ class Grade(PeriodLockMixin, ModelSQL, ModelView):
             .select(mark.student,
                 Sum(type_.weight * mark.value.cast('INTEGER')),
                 Sum(type_.weight),
-                Count(Literal('*')),
+                Count(mark.id),
                 where=(lesson.teaching == teaching.id)
                 & (lesson.period == period.id)
                 & (mark.cancelled == Literal(False))

@@ -188,7 +188,7 @@ class Student(PersonMixin, DeactivableMixin, ModelSQL, ModelView):
             "(today by default)."),
         'get_current_class', searcher='search_current_class')
     mark_corrections = fields.Function(fields.One2Many(
-            'school.mark.correction', None, "Mark Corrections",
+            'school.mark.correction', None, "Mark Corrections", readonly=True,
             help="The corrections of the student's marks: old and new "
             "mark, who asked, who decided, when and why."),
         'get_mark_corrections')
