@@ -328,6 +328,14 @@ class Lesson(PeriodLockMixin, Workflow, ModelSQL, ModelView):
                     raise AccessError(gettext(
                             'school_ejournal.msg_lesson_not_yours',
                             lesson=lesson.rec_name))
+        if mode == 'write' and values.keys() & {
+                'date', 'number', 'teaching', 'period', 'class_', 'subgroup',
+                'subject', 'teacher'}:
+            for lesson in lessons:
+                if lesson.state != 'planned':
+                    raise LessonError(gettext(
+                            'school_ejournal.msg_lesson_move_held',
+                            lesson=lesson.rec_name))
         if mode == 'write' and values.keys() & {'topic', 'lines', 'tasks'}:
             today = Pool().get('ir.date').today()
             for lesson in lessons:
