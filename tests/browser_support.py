@@ -1,0 +1,654 @@
+# This file is part of the school e-journal.  The COPYRIGHT file at the top
+# level of this repository contains the full copyright notices and license
+# terms.
+"""Helpers of tests/test_browser.py: a demo school served by trytond on a
+temporary SQLite database, the menus each group should see (read from the
+module's XML and Russian .po files), and a small driver of the web client
+sao through Playwright and Debian's Chromium.
+"""
+import configparser
+import datetime as dt
+import os
+import re
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+MODULE_NAME = 'school_ejournal'
+MODULE = REPO / MODULE_NAME
+SAO = REPO / '.sao'
+CHROMIUM = '/usr/bin/chromium'
+CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic',
+    '--no-first-run', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync']
+PASSWORD = 'demo-2026'
+DEMO_STUDENTS = 60
+# The fixed logins of setup/demo_school.py
+DEMO_LOGINS = ('admin', 'zavuch', 'vr', 'klass', 'uchitel', 'roditel',
+    'uchenik')
+CYRILLIC = re.compile('[А-Яа-яЁё]')
+LATIN = re.compile('[A-Za-z]')
+
+
+def unavailable(message):
+    """A prerequisite is missing: fail under CI=true, else skip loudly."""
+    if os.environ.get('CI', '').lower() == 'true':
+        pytest.fail('BROWSER TESTS CANNOT RUN: %s' % message, pytrace=False)
+    pytest.skip('BROWSER TESTS NOT RUN (a failure with CI=true): %s'
+        % message)
+
+
+# --- Translations -----------------------------------------------------------
+
+def _po_unquote(text):
+    return (text[1:-1].replace('\\n', '\n').replace('\\t', '\t')
+        .replace('\\"', '"').replace('\\\\', '\\'))
+
+
+def read_po(path):
+    """Return {(msgctxt, msgid): msgstr} of a .po file (no plural forms,
+    no obsolete entries, no empty translations)."""
+    entries = {}
+    current = {}
+    key = None
+
+    def flush():
+        if current.get('msgid') and current.get('msgstr'):
+            entries[current.get('msgctxt', ''), current['msgid']] = (
+                current['msgstr'])
+        current.clear()
+    for line in Path(path).read_text(encoding='utf-8').splitlines():
+        line = line.strip()
+        if line.startswith('#'):
+            key = None
+            continue
+        match = re.match(r'(msgctxt|msgid|msgstr)\s+(".*")$', line)
+        if match:
+            key = match.group(1)
+            if key in {'msgctxt', 'msgid'} and 'msgstr' in current:
+                flush()
+            current[key] = _po_unquote(match.group(2))
+        elif line.startswith('"') and key:
+            current[key] += _po_unquote(line)
+    flush()
+    return entries
+
+
+def menu_translations():
+    """{full xml id of a menu: Russian name} from the module's ru.po, the
+    override ru.po and trytond's own ru.po files (override wins)."""
+    names = {}
+    sources = []
+    try:
+        import trytond
+        for path in sorted(Path(trytond.__file__).parent.glob(
+                '**/locale/ru.po')):
+            sources.append((path, path.parent.parent.name))
+    except ImportError:
+        pass
+    sources.append((MODULE / 'locale' / 'ru.po', MODULE_NAME))
+    override = MODULE / 'locale' / 'override' / 'ru.po'
+    if override.exists():
+        sources.append((override, None))
+    for path, module in sources:
+        for (ctxt, _), msgstr in read_po(path).items():
+            prefix = 'model:ir.ui.menu,name:'
+            if not ctxt.startswith(prefix):
+                continue
+            xml_id = ctxt[len(prefix):]
+            if '.' not in xml_id:
+                if module is None:
+                    continue
+                xml_id = '%s.%s' % (module, xml_id)
+            names[xml_id] = msgstr
+    return names
+
+
+# --- Menus of the module ----------------------------------------------------
+
+@dataclass
+class Menu:
+    xml_id: str
+    parent: str | None
+    name: str | None          # English name, from the menuitem or action
+    action: str | None
+    sequence: int
+    groups: set = field(default_factory=set)
+
+
+def _full_id(ref):
+    return ref if '.' in ref else '%s.%s' % (MODULE_NAME, ref)
+
+
+def module_xml_files():
+    cfg = configparser.ConfigParser()
+    cfg.read(MODULE / 'tryton.cfg', encoding='utf-8')
+    return [MODULE / name for name in
+        cfg.get('tryton', 'xml').split()]
+
+
+def read_menus():
+    """{xml id: Menu} of the module's menuitems with their groups."""
+    menus = {}
+    actions = {}
+    links = []
+    for path in module_xml_files():
+        root = ET.parse(path).getroot()
+        for elem in root.iter():
+            if elem.tag == 'menuitem':
+                xml_id = _full_id(elem.get('id'))
+                parent = elem.get('parent')
+                menus[xml_id] = Menu(xml_id,
+                    _full_id(parent) if parent else None,
+                    elem.get('name'),
+                    _full_id(elem.get('action')) if elem.get('action')
+                    else None,
+                    int(elem.get('sequence', 10)))
+            elif elem.tag == 'record':
+                model = elem.get('model')
+                values = {f.get('name'): f.get('ref') or (f.text or '')
+                    for f in elem.findall('field')}
+                if model.startswith('ir.action'):
+                    actions[_full_id(elem.get('id'))] = values.get('name')
+                elif model == 'ir.ui.menu-res.group':
+                    links.append((_full_id(values['menu']),
+                            _full_id(values['group'])))
+    for menu_id, group_id in links:
+        menus[menu_id].groups.add(group_id)
+    for menu in menus.values():
+        if not menu.name and menu.action:
+            menu.name = actions.get(menu.action)
+    return menus
+
+
+def visible_menus(menus, groups):
+    """The ids of the module's menus a user in groups sees (groups of the
+    menu and of all its ancestors; a menu without groups is for all)."""
+    def visible(xml_id):
+        menu = menus.get(xml_id)
+        if menu is None:     # a menu of another module: not restricted here
+            return True
+        if menu.groups and not (menu.groups & groups):
+            return False
+        return menu.parent is None or visible(menu.parent)
+    return {i for i in menus if visible(i)}
+
+
+def menu_path(menus, xml_id, labels):
+    """The path of Russian labels from the root to the menu."""
+    path = []
+    while xml_id:
+        path.append(labels[xml_id])
+        xml_id = menus[xml_id].parent if xml_id in menus else None
+    return tuple(reversed(path))
+
+
+# --- The demo school --------------------------------------------------------
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]
+
+
+def clean_env(**extra):
+    """The environment of the servers: none of the tests' settings."""
+    env = {k: v for k, v in os.environ.items()
+        if not k.startswith('TRYTOND_')
+        and k not in {'DB_NAME', 'DB_CACHE', 'DB_CACHE_JOBS'}}
+    env.update(extra)
+    return env
+
+
+def _tail(path, lines=30):
+    try:
+        return '\n'.join(
+            Path(path).read_text(errors='replace').splitlines()[-lines:])
+    except OSError:
+        return '(no log)'
+
+
+class DemoSchool:
+    """A temporary SQLite database with the demo school, served by trytond
+    (with the web client) on a free port of 127.0.0.1."""
+
+    database = 'school'
+
+    def __init__(self, students=DEMO_STUDENTS):
+        self.students = students
+        self.tmp = Path(tempfile.mkdtemp(prefix='school-browser-'))
+        self.port = free_port()
+        self.url = 'http://127.0.0.1:%d/' % self.port
+        self.config = self.tmp / 'trytond.conf'
+        self.db_path = self.tmp / ('%s.sqlite' % self.database)
+        self.process = None
+        self.timings = {}
+        bindir = Path(sys.executable).parent
+        self.trytond = bindir / 'trytond'
+        self.trytond_admin = bindir / 'trytond-admin'
+
+    def _run(self, name, args, env):
+        log = self.tmp / ('%s.log' % name)
+        start = time.monotonic()
+        with open(log, 'w') as out:
+            result = subprocess.run(args, stdout=out,
+                stderr=subprocess.STDOUT, env=env, cwd=self.tmp,
+                timeout=900)
+        self.timings[name] = time.monotonic() - start
+        if result.returncode:
+            raise RuntimeError('%s failed (exit %d):\n%s' % (
+                    ' '.join(map(str, args)), result.returncode, _tail(log)))
+
+    def setup(self):
+        self.config.write_text(
+            '[database]\nuri = sqlite://\npath = %s\n\n'
+            '[web]\nroot = %s\nlisten = 127.0.0.1:%d\n\n'
+            '[session]\nmax_attempt = 100\n' % (self.tmp, SAO, self.port),
+            encoding='utf-8')
+        self.db_path.touch()
+        passfile = self.tmp / 'passfile'
+        passfile.write_text(PASSWORD + '\n')
+        env = clean_env(PYTHONOPTIMIZE='1', TRYTONPASSFILE=str(passfile))
+        self._run('trytond-admin', [self.trytond_admin, '-c', self.config,
+                '-d', self.database, '-u', MODULE_NAME,
+                '--activate-dependencies', '--email', 'admin@example.ru',
+                '-l', 'ru'], env)
+        self._run('demo_school', [sys.executable,
+                REPO / 'setup' / 'demo_school.py', '-c', self.config,
+                '-d', self.database, '--students', str(self.students),
+                '--password', PASSWORD], env)
+        self.start()
+
+    def start(self):
+        log = self.tmp / 'trytond.log'
+        start = time.monotonic()
+        # -d: trytond 8.0.12 fails the first login of a database whose pool
+        # is not loaded yet (KeyError 'res.user')
+        self.process = subprocess.Popen(
+            [self.trytond, '-c', self.config, '-d', self.database],
+            stdout=open(log, 'w'), stderr=subprocess.STDOUT,
+            env=clean_env(PYTHONOPTIMIZE='1'), cwd=self.tmp,
+            start_new_session=True)
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError('trytond exited with %s:\n%s' % (
+                        self.process.returncode, _tail(log)))
+            try:
+                with urllib.request.urlopen(self.url, timeout=5) as answer:
+                    if answer.status == 200:
+                        break
+            except OSError:
+                time.sleep(0.3)
+        else:
+            raise RuntimeError('trytond did not answer on %s in 180 s:\n%s'
+                % (self.url, _tail(log)))
+        self.timings['trytond start'] = time.monotonic() - start
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            try:
+                os.killpg(self.process.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(15)
+
+    def cleanup(self):
+        self.stop()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def server_log(self, lines=40):
+        return _tail(self.tmp / 'trytond.log', lines)
+
+    # Facts read straight from the database (no access rules involved)
+    def query(self, sql, *params):
+        with sqlite3.connect(self.db_path) as conn:
+            return conn.execute(sql, params).fetchall()
+
+    def user(self, login):
+        (user_id, name), = self.query(
+            'SELECT id, name FROM res_user WHERE login = ?', login)
+        return user_id, name
+
+    def user_groups(self, login):
+        """Full xml ids of the user's groups and of their parents."""
+        user_id, _ = self.user(login)
+        group_ids = {g for g, in self.query(
+                'SELECT "group" FROM "res_user-res_group" WHERE "user" = ?',
+                user_id)}
+        parents = dict(self.query('SELECT id, parent FROM res_group'))
+        todo = list(group_ids)
+        while todo:
+            parent = parents.get(todo.pop())
+            if parent and parent not in group_ids:
+                group_ids.add(parent)
+                todo.append(parent)
+        xml_ids = dict(self.query(
+                "SELECT db_id, module || '.' || fs_id FROM ir_model_data "
+                "WHERE model = 'res.group'"))
+        return {xml_ids.get(g, 'res.group,%s' % g) for g in group_ids}
+
+    @staticmethod
+    def _names(rows):
+        return sorted(' '.join(filter(None, row)) for row in rows)
+
+    def own_student(self, login):
+        user_id, _ = self.user(login)
+        return self._names(self.query(
+                'SELECT last_name, first_name, middle_name '
+                'FROM school_student WHERE "user" = ? AND active', user_id))
+
+    def children(self, login):
+        """Active students whose guardian is the user's parent record."""
+        user_id, _ = self.user(login)
+        return self._names([r[1:] for r in self.query(
+                'SELECT DISTINCT s.id, s.last_name, s.first_name, '
+                's.middle_name FROM school_student_guardian g '
+                'JOIN school_parent p ON p.id = g.parent '
+                'JOIN school_student s ON s.id = g.student '
+                'WHERE p."user" = ? AND s.active', user_id)])
+
+    def class_students(self, login, date=None):
+        """Students enrolled today in the classes the user leads."""
+        user_id, _ = self.user(login)
+        date = (date or dt.date.today()).isoformat()
+        return self._names([r[1:] for r in self.query(
+                'SELECT DISTINCT s.id, s.last_name, s.first_name, '
+                's.middle_name FROM school_enrolment e '
+                'JOIN school_class c ON c.id = e.class_ '
+                'JOIN school_student s ON s.id = e.student '
+                'WHERE s.active AND e.start_date <= ? '
+                'AND (e.end_date IS NULL OR e.end_date >= ?) '
+                'AND c.class_teacher IN ('
+                '  SELECT employee FROM res_user WHERE id = ? '
+                '  UNION SELECT employee FROM "res_user-company_employee" '
+                '  WHERE "user" = ?)', date, date, user_id, user_id)])
+
+    def led_classes(self, login):
+        user_id, _ = self.user(login)
+        return sorted(n for n, in self.query(
+                'SELECT c.name FROM school_class c WHERE c.class_teacher IN ('
+                '  SELECT employee FROM res_user WHERE id = ? '
+                '  UNION SELECT employee FROM "res_user-company_employee" '
+                '  WHERE "user" = ?)', user_id, user_id))
+
+
+# --- The web client ---------------------------------------------------------
+
+MENU_ROWS_JS = """() => Array.from(
+    document.querySelectorAll('#menu table.tree > tbody > tr')).map(tr => {
+        const expander = tr.querySelector('.expander');
+        const img = expander && expander.querySelector('img');
+        const label = tr.querySelector('.column-char');
+        return {
+            label: label ? label.textContent.trim() : '',
+            depth: img ? Math.round(parseFloat(img.style.marginLeft || '0'))
+                : 0,
+            folder: !!expander && expander.style.visibility !== 'hidden',
+        };
+    })"""
+
+TAB_JS = """() => {
+    const pane = document.querySelector('#tabcontent > .tab-pane.active')
+        || document.querySelector('#tabcontent > .tab-pane');
+    if (!pane) return null;
+    const badge = pane.querySelector('.navbar-text .badge');
+    const rows = Array.from(pane.querySelectorAll(
+        '.treeview table.tree > tbody > tr')).filter(
+            tr => tr.offsetParent !== null);
+    return {
+        badge: badge ? badge.textContent.trim() : null,
+        rows: rows.map(tr => Array.from(tr.querySelectorAll('td'))
+            .map(td => td.innerText.trim()).filter(t => t)),
+        headers: Array.from(pane.querySelectorAll(
+            '.treeview table.tree > thead th')).filter(
+                th => th.offsetParent !== null).map(
+                th => th.innerText.trim()).filter(t => t),
+    };
+}"""
+
+TEXTS_JS = """() => {
+    const texts = new Set();
+    const walker = document.createTreeWalker(document.body,
+        NodeFilter.SHOW_TEXT);
+    while (walker.nextNode()) {
+        const node = walker.currentNode;
+        const el = node.parentElement;
+        if (!el || el.closest('script,style') || el.offsetParent === null)
+            continue;
+        const text = node.textContent.trim();
+        if (text) texts.add(text);
+    }
+    for (const el of document.querySelectorAll('[title],[placeholder]')) {
+        if (el.offsetParent === null) continue;
+        for (const attr of ['title', 'placeholder']) {
+            const value = (el.getAttribute(attr) || '').trim();
+            if (value) texts.add(value);
+        }
+    }
+    return Array.from(texts);
+}"""
+
+
+class Sao:
+    """A page of the web client."""
+
+    def __init__(self, page, school):
+        self.page = page
+        self.school = school
+        self.login_actions = []
+        self._inflight = set()
+        self._last_activity = time.monotonic()
+        page.on('request', self._request_started)
+        page.on('requestfinished', self._request_done)
+        page.on('requestfailed', self._request_done)
+
+    def _request_started(self, request):
+        if request.url.rstrip('/').endswith('/bus'):
+            return      # long polling of notifications: never idle
+        self._inflight.add(request)
+        self._last_activity = time.monotonic()
+
+    def _request_done(self, request):
+        self._inflight.discard(request)
+        self._last_activity = time.monotonic()
+
+    def wait_idle(self, quiet=0.7, timeout=30):
+        """Wait until no request has been running for quiet seconds."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if (not self._inflight
+                    and time.monotonic() - self._last_activity >= quiet):
+                return
+            self.page.wait_for_timeout(100)
+        self.fail('the web client is still busy after %s s' % timeout)
+
+    def fail(self, message):
+        text = ''
+        try:
+            text = self.page.inner_text('body')[:1500]
+        except Exception:
+            pass
+        pytest.fail('%s\n--- page text ---\n%s\n--- trytond log ---\n%s' % (
+                message, text, self.school.server_log(15)), pytrace=False)
+
+    def login(self, login, password=PASSWORD):
+        page = self.page
+        page.goto(self.school.url)
+        dialog = page.locator('.login-dialog')
+        try:
+            dialog.locator('#login').wait_for(state='visible', timeout=30000)
+        except Exception:
+            self.fail('no login dialog on %s' % self.school.url)
+        # The database: a read-only input when the server lists one
+        # database, a select when it lists several, an input when it lists
+        # none.
+        page.wait_for_function("""() => Array.from(document.querySelectorAll(
+            '.login-dialog [name=database]')).some(
+                e => e.offsetParent !== null)""")
+        for elem in dialog.locator('[name=database]').all():
+            if not elem.is_visible():
+                continue
+            tag = elem.evaluate('e => e.tagName.toLowerCase()')
+            if tag == 'select':
+                elem.select_option(self.school.database)
+            elif elem.get_attribute('readonly') is None:
+                elem.fill(self.school.database)
+            else:
+                assert elem.input_value() == self.school.database
+        dialog.locator('#login').fill(login)
+        dialog.locator('button[type=submit]').click()
+        password_input = page.locator('.modal input[type=password]')
+        try:
+            password_input.wait_for(state='visible', timeout=30000)
+        except Exception:
+            self.fail('sao did not ask the password of %s' % login)
+        password_input.fill(password)
+        password_input.press('Enter')
+        # The user's login actions (the admin's module configuration wizard
+        # while ir.module.config_wizard.item are open) run, in a tab or a
+        # dialog, before the menu loads: cancel them as a user would and
+        # remember their titles.
+        self.login_actions = []
+        menu_row = page.locator('#menu table.tree > tbody > tr').first
+        cancel = page.locator('#tabcontent button:visible, '
+            '.modal.in button:visible').filter(
+            has_text=re.compile('Отмен|Cancel', re.I))
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if menu_row.is_visible():
+                break
+            if cancel.count():
+                title = page.locator(
+                    '.modal.in .modal-title, #tablist li.active')
+                name = (title.first.inner_text().strip('×\n ')
+                    if title.count() else '?')
+                if name not in self.login_actions:
+                    self.login_actions.append(name)
+                cancel.first.click()
+                page.wait_for_timeout(500)
+                continue
+            page.wait_for_timeout(200)
+        else:
+            self.fail('no main window after the login of %s' % login)
+
+    def language(self):
+        return self.page.evaluate('() => Sao.i18n.getlang()')
+
+    def menu_rows(self):
+        return self.page.evaluate(MENU_ROWS_JS)
+
+    @staticmethod
+    def _paths(rows):
+        stack = []
+        paths = []
+        for row in rows:
+            del stack[row['depth']:]
+            stack.append(row['label'])
+            paths.append(tuple(stack))
+        return paths
+
+    def expand_menu(self, roots=None, max_clicks=300):
+        """Unfold every folder of the menu (under roots, top-level labels,
+        when given) and return the paths of all the rows shown."""
+        for _ in range(max_clicks):
+            rows = self.menu_rows()
+            paths = self._paths(rows)
+            for i, row in enumerate(rows):
+                expanded = (i + 1 < len(rows)
+                    and rows[i + 1]['depth'] > row['depth'])
+                if (row['folder'] and not expanded
+                        and (roots is None or paths[i][0] in roots)):
+                    break
+            else:
+                return paths
+            self.page.locator('#menu table.tree > tbody > tr').nth(
+                i).locator('.expander').click()
+            try:
+                self.page.wait_for_function(
+                    "n => document.querySelectorAll("
+                    "'#menu table.tree > tbody > tr').length > n",
+                    arg=len(rows), timeout=20000)
+            except Exception:
+                self.fail('the menu folder %s did not unfold'
+                    % ' / '.join(paths[i]))
+        self.fail('more than %d menu folders' % max_clicks)
+
+    def open_menu(self, path):
+        """Click the menu entry at path (unfolded) and wait for its list."""
+        paths = self._paths(self.menu_rows())
+        if path not in paths:
+            self.fail('no menu entry %s in %s' % (' / '.join(path), paths))
+        tabs = self.page.locator('#tabcontent > .tab-pane').count()
+        self.page.locator('#menu table.tree > tbody > tr').nth(
+            paths.index(path)).locator('.column-char').click()
+        try:
+            self.page.wait_for_function("""n => {
+                const panes = document.querySelectorAll(
+                    '#tabcontent > .tab-pane');
+                if (panes.length <= n) return false;
+                const pane = document.querySelector(
+                    '#tabcontent > .tab-pane.active');
+                const badge = pane && pane.querySelector(
+                    '.navbar-text .badge');
+                if (!badge) return false;
+                const match = badge.textContent.match(/\\/(\\d+)/);
+                if (!match) return false;
+                const rows = Array.from(pane.querySelectorAll(
+                    '.treeview table.tree > tbody > tr')).filter(
+                        tr => tr.offsetParent !== null);
+                return rows.length === Math.min(parseInt(match[1]), 1000);
+            }""", arg=tabs, timeout=30000)
+        except Exception:
+            self.fail('the list of %s did not load' % ' / '.join(path))
+        self.wait_idle()
+        return self.tab()
+
+    def tab(self):
+        tab = self.page.evaluate(TAB_JS)
+        match = re.search(r'/(\d+)', tab['badge'] or '')
+        tab['count'] = int(match.group(1)) if match else None
+        return tab
+
+    def visible_texts(self):
+        return self.page.evaluate(TEXTS_JS)
+
+    def screenshot(self, path, whole_menu=False):
+        """Save a PNG; with whole_menu, in a window tall enough for every
+        row of the menu (the menu scrolls inside the page)."""
+        self.wait_idle()
+        size = self.page.viewport_size
+        if whole_menu:
+            rows = len(self.menu_rows())
+            self.page.set_viewport_size({'width': size['width'],
+                    'height': max(size['height'], min(8000, 120 + 31 * rows))})
+            self.page.evaluate("""() => document.querySelectorAll(
+                '#menu, #menu *').forEach(e => { e.scrollTop = 0; })""")
+            self.page.wait_for_timeout(300)
+        self.page.screenshot(path=str(path), full_page=True)
+        if whole_menu:
+            self.page.set_viewport_size(size)
+        return path
+
+
+def english(texts, allowed=()):
+    """The texts with Latin letters and no Cyrillic (untranslated)."""
+    return sorted({t for t in texts
+            if LATIN.search(t) and not CYRILLIC.search(t)
+            and t not in allowed})
