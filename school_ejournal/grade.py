@@ -128,6 +128,7 @@ class Grade(PeriodLockMixin, ModelSQL, ModelView):
         pool = Pool()
         Mark = pool.get('school.mark')
         Lesson = pool.get('school.lesson')
+        Line = pool.get('school.lesson.line')
         TaskType = pool.get('school.task.type')
         Configuration = pool.get('school.configuration')
         config = Configuration(1)
@@ -153,13 +154,15 @@ class Grade(PeriodLockMixin, ModelSQL, ModelView):
             average = (Decimal(str(weighted)) / Decimal(str(weights))
                 ).quantize(Decimal('0.01'), rounding=ROUND_HALF_UP)
             stats[student] = (average, count)
-        students = set()
-        for lesson_record in Lesson.search([
-                    ('teaching', '=', teaching.id),
-                    ('period', '=', period.id),
-                    ('state', '=', 'held'),
-                    ]):
-            students.update(l.student.id for l in lesson_record.lines)
+        line = Line.__table__()
+        cursor.execute(*line
+            .join(lesson, condition=line.lesson == lesson.id)
+            .select(line.student,
+                where=(lesson.teaching == teaching.id)
+                & (lesson.period == period.id)
+                & (lesson.state == 'held'),
+                group_by=[line.student]))
+        students = {s for s, in cursor}
         students.update(stats)
         existing = {g.student.id: g for g in cls.search([
                     ('teaching', '=', teaching.id),
