@@ -3,9 +3,9 @@
 # terms.
 import datetime as dt
 
+from trytond.model import ModelSQL
 from trytond.modules.company.tests import (
     CompanyTestMixin, create_company, set_company)
-from trytond.model import ModelSQL
 from trytond.pool import Pool
 from trytond.tests import test_tryton
 from trytond.transaction import Transaction
