@@ -12,6 +12,20 @@ generator is deterministic (same seed, same --today: same school), creates
 records in bulk (one create call per model), applies the enrolment orders
 with the module's own workflow and commits once at the end.  It refuses
 (exit code 2) when the school already exists in the database.
+
+The journal: the bell schedule, the journal settings, one weekly timetable
+(no clash of teacher, room, class or subgroup; no gaps) copied into every
+study period, the lessons made from it by the module's Lesson.generate,
+approved thematic plans of the curriculum's hours for every teaching, and
+the journal of the lessons before --today: held with the next topic of the
+plan (as the «hold» button proposes it), homework, tasks, attendance and
+marks entered on the lesson's day or, for written work, within its
+checking norm.  That history is inserted with one SQL statement per batch
+per class and period, with the stored fields the module computes (lesson,
+date, type, late of marks; filled_at, filled_by of lessons; the lines'
+history); the module's date rules are not called (its ir.date.today() knows
+no context date), the data are made to satisfy them.  The lessons from
+--today on stay planned and empty.
 """
 import argparse
 import datetime as dt
@@ -110,6 +124,163 @@ LEVEL_NAMES = {1: '1-е', 2: '2-е', 3: '3-и', 4: '4-е', 5: '5-е', 6: '6-е',
     7: '7-е', 8: '8-е', 9: '9-е', 10: '10-е', 11: '11-е'}
 # Relative size of the levels in a rural school (fewer in 10-11)
 LEVEL_WEIGHTS = [1.15, 1.1, 1.1, 1.05, 1.05, 1.0, 1.0, 1.0, 0.95, 0.6, 0.55]
+
+# --- The journal -----------------------------------------------------------
+LESSONS_START = dt.time(8, 30)
+LESSON_MINUTES = 45
+BREAKS = [10, 20, 20, 15, 10, 10]   # minutes after lessons 1 to 6
+MOSCOW = dt.timedelta(hours=3)      # timestamps are stored in UTC
+# At most so many lessons a day (СанПиН 1.2.3685-21, 5-day week)
+DAY_MAX = {1: 5, 2: 5, 3: 5, 4: 5, 5: 6, 6: 6, 7: 7, 8: 7, 9: 7, 10: 7,
+    11: 7}
+# Sections of the thematic plans; a plan runs through them over the year
+SECTIONS = {
+    'RUS': ['Звуки и буквы', 'Слово и предложение', 'Состав слова',
+        'Безударные гласные в корне', 'Парные согласные',
+        'Имя существительное', 'Имя прилагательное', 'Местоимение',
+        'Глагол', 'Текст. Развитие речи', 'Повторение изученного'],
+    'RUS+': ['Повторение изученного', 'Синтаксис и пунктуация',
+        'Фонетика и орфоэпия', 'Лексикология', 'Морфемика',
+        'Имя существительное', 'Имя прилагательное', 'Глагол',
+        'Причастие и деепричастие', 'Наречие', 'Служебные части речи',
+        'Сложное предложение', 'Культура речи'],
+    'LITR': ['Устное народное творчество', 'Сказки народов России',
+        'Произведения А. С. Пушкина', 'Басни И. А. Крылова',
+        'Стихи о природе', 'Рассказы о детях', 'Произведения Л. Н. Толстого',
+        'Рассказы о животных', 'Зарубежная литература'],
+    'LIT': ['Мифы и фольклор', 'Древнерусская литература', 'А. С. Пушкин',
+        'М. Ю. Лермонтов', 'Н. В. Гоголь', 'И. С. Тургенев', 'Л. Н. Толстой',
+        'А. П. Чехов', 'Поэзия XX века',
+        'Проза о Великой Отечественной войне', 'Зарубежная литература'],
+    'NATL': ['Русский язык: прошлое и настоящее', 'Язык в действии',
+        'Секреты речи и текста', 'Пословицы и поговорки'],
+    'ENG': ['Знакомство', 'Моя семья', 'Моя школа', 'Еда и напитки',
+        'Мой дом', 'Животные', 'Времена года и погода', 'Свободное время',
+        'Путешествия', 'Праздники и традиции', 'Страны изучаемого языка'],
+    'MATH': ['Числа от 1 до 10', 'Числа от 1 до 20', 'Сложение и вычитание',
+        'Умножение и деление', 'Величины', 'Геометрические фигуры',
+        'Текстовые задачи', 'Числа больше 100', 'Письменные вычисления'],
+    'MATH+': ['Натуральные числа и нуль', 'Действия с натуральными числами',
+        'Наглядная геометрия', 'Обыкновенные дроби', 'Десятичные дроби',
+        'Проценты', 'Отношения и пропорции',
+        'Положительные и отрицательные числа', 'Буквенные выражения',
+        'Координатная плоскость'],
+    'ALG': ['Числа и вычисления', 'Алгебраические выражения',
+        'Линейные уравнения', 'Многочлены',
+        'Формулы сокращённого умножения', 'Функции и графики',
+        'Системы уравнений', 'Квадратные корни', 'Квадратные уравнения',
+        'Неравенства', 'Последовательности'],
+    'GEOM': ['Начальные геометрические сведения', 'Треугольники',
+        'Параллельные прямые', 'Четырёхугольники', 'Площадь',
+        'Подобные треугольники', 'Окружность', 'Векторы', 'Многогранники'],
+    'PROB': ['Представление данных', 'Описательная статистика',
+        'Случайная изменчивость', 'Графы', 'Вероятность и частота',
+        'Элементы комбинаторики'],
+    'INF': ['Информация и информационные процессы',
+        'Компьютер и программное обеспечение', 'Системы счисления',
+        'Элементы алгебры логики', 'Алгоритмы и исполнители',
+        'Программирование на Python', 'Электронные таблицы',
+        'Компьютерные сети'],
+    'HIST': ['Древний мир', 'Средние века', 'Русь в IX–XII веках',
+        'Русские земли в XIII–XV веках', 'Россия в XVI веке',
+        'Смутное время', 'Россия в XVII веке', 'Эпоха Петра I',
+        'Россия в XVIII веке', 'Россия в XIX веке',
+        'Великая Отечественная война'],
+    'SOC': ['Человек и его социальное окружение', 'Общество и его развитие',
+        'Экономика', 'Право', 'Политика', 'Духовная культура'],
+    'GEO': ['Земля во Вселенной', 'План местности и карта', 'Литосфера',
+        'Гидросфера', 'Атмосфера', 'Биосфера', 'Природа России',
+        'Население России', 'Хозяйство России', 'Регионы России'],
+    'BIO': ['Биология — наука о живой природе', 'Клетка',
+        'Многообразие организмов', 'Растения', 'Животные',
+        'Человек и его здоровье', 'Экосистемы'],
+    'PHYS': ['Физика и методы познания', 'Строение вещества',
+        'Механическое движение', 'Взаимодействие тел', 'Давление',
+        'Работа и энергия', 'Тепловые явления', 'Электрические явления',
+        'Электромагнитные явления', 'Световые явления'],
+    'CHEM': ['Первоначальные химические понятия', 'Кислород. Водород',
+        'Вода. Растворы', 'Основные классы неорганических соединений',
+        'Периодический закон Д. И. Менделеева', 'Строение вещества',
+        'Химические реакции', 'Металлы', 'Неметаллы'],
+    'ENV': ['Мы и наш мир', 'Природа', 'Растения и животные',
+        'Человек и общество', 'Наша Родина — Россия',
+        'Правила безопасной жизни', 'Путешествие по городам и странам'],
+    'ORKSE': ['Россия — наша Родина', 'Культура и мораль',
+        'Этика и её значение', 'Семья и семейные ценности',
+        'Долг, свобода, ответственность', 'Праздники народов России'],
+    'ODNKNR': ['Культура как социальность',
+        'Семья и духовно-нравственные ценности',
+        'Духовное наследие народов России', 'Культурное единство России'],
+    'OBZR': ['Безопасное и устойчивое развитие',
+        'Основы военной подготовки', 'Первая помощь', 'Безопасность в быту',
+        'Безопасность на транспорте', 'Безопасность в природной среде',
+        'Защита населения от чрезвычайных ситуаций'],
+    'MUS': ['Музыка моего края', 'Народная музыка России',
+        'Классическая музыка', 'Музыка театра и кино', 'Духовная музыка',
+        'Современная музыкальная культура'],
+    'ART': ['Восприятие произведений искусства', 'Графика', 'Живопись',
+        'Скульптура', 'Декоративно-прикладное искусство', 'Архитектура',
+        'Азбука цифровой графики'],
+    'TECH': ['Производство и технологии', 'Обработка материалов',
+        'Технологии обработки пищевых продуктов', 'Робототехника',
+        'Компьютерная графика и черчение', 'Проектная деятельность'],
+    'PE': ['Знания о физической культуре', 'Лёгкая атлетика',
+        'Гимнастика с элементами акробатики', 'Баскетбол', 'Волейбол',
+        'Лыжная подготовка', 'Подвижные игры', 'Комплекс ГТО'],
+    'PROJ': ['Введение в проектную деятельность',
+        'Выбор темы и планирование проекта', 'Работа с источниками',
+        'Выполнение проекта', 'Оформление и защита проекта'],
+    'FIN': ['Деньги и их функции', 'Семейный бюджет',
+        'Банки и банковские продукты', 'Сбережения и инвестиции', 'Налоги',
+        'Страхование', 'Финансовое мошенничество'],
+    'RUSP': ['Орфография', 'Пунктуация', 'Текст и его анализ',
+        'Сочинение-рассуждение', 'Подготовка к экзамену'],
+    'MATHP': ['Текстовые задачи', 'Уравнения и неравенства с параметром',
+        'Задачи на делимость', 'Планиметрия', 'Экономические задачи',
+        'Подготовка к экзамену'],
+    }
+TOPIC_PARTS = ['{s}', '{s}: основные понятия', '{s}: правила и примеры',
+    '{s}: работа с учебником', '{s}: упражнения', '{s}: работа с текстом',
+    '{s}: практикум', '{s}: разбор ошибок', '{s}: закрепление',
+    'Обобщение по теме «{s}»']
+# Subjects with control works (from level 2); laboratory or practical works
+CONTROL_SUBJECTS = {'RUS', 'LITR', 'LIT', 'NATL', 'ENG', 'MATH', 'ALG',
+    'GEOM', 'PROB', 'INF', 'HIST', 'SOC', 'GEO', 'BIO', 'PHYS', 'CHEM',
+    'ENV', 'OBZR'}
+WORKS = {'PHYS': 'laboratory', 'CHEM': 'laboratory', 'BIO': 'laboratory',
+    'GEO': 'practical', 'INF': 'practical'}
+WORK_TOPIC = {'laboratory': 'Лабораторная работа по теме «{s}»',
+    'practical': 'Практическая работа по теме «{s}»',
+    'control': 'Контрольная работа по теме «{s}»'}
+HOMEWORK = {
+    'lang': ['Упр. {n}', '§ {p}, упр. {n}', 'Упр. {n}, правило с. {pg}',
+        'Словарные слова с. {pg}, упр. {n}'],
+    'read': ['Прочитать с. {pg}–{pg2}', 'Выразительное чтение с. {pg}',
+        'Наизусть стихотворение с. {pg}', 'С. {pg}, ответить на вопросы'],
+    'eng': ['Упр. {n} с. {pg}, выучить слова', 'Выучить слова, упр. {n}',
+        'Рабочая тетрадь с. {pg}'],
+    'math': ['№ {n}, {n2}', '№ {n}–{n2}', 'П. {p}, № {n}, {n2}'],
+    'text': ['§ {p}, вопросы {q}', '§ {p}, пересказ', '§ {p}, вопросы с. {pg}',
+        'Рабочая тетрадь с. {pg}'],
+    'science': ['§ {p}, задачи {n}, {n2}', '§ {p}, упр. {q}'],
+    'arts': ['Подготовить сообщение', 'Закончить работу',
+        'Принести материалы к уроку'],
+    }
+HOMEWORK_KIND = {'RUS': 'lang', 'NATL': 'lang', 'RUSP': 'lang',
+    'LITR': 'read', 'LIT': 'read', 'ENG': 'eng', 'MATH': 'math',
+    'ALG': 'math', 'GEOM': 'math', 'PROB': 'math', 'MATHP': 'math',
+    'PHYS': 'science', 'CHEM': 'science', 'INF': 'text', 'HIST': 'text',
+    'SOC': 'text', 'GEO': 'text', 'BIO': 'text', 'ENV': 'text',
+    'ORKSE': 'text', 'ODNKNR': 'text', 'OBZR': 'text', 'FIN': 'text',
+    'MUS': 'arts', 'ART': 'arts', 'TECH': 'arts', 'PROJ': 'arts'}
+# Task types by ir.model.data id: code, days a mark may come after the lesson
+TASK_TYPES = {'О': 'task_type_answer', 'ДЗ': 'task_type_homework',
+    'С': 'task_type_independent', 'К': 'task_type_control',
+    'Д': 'task_type_dictation', 'Л': 'task_type_laboratory',
+    'П': 'task_type_practical'}
+TASK_DESCRIPTIONS = {'С': 'Самостоятельная работа', 'Д': 'Словарный диктант',
+    'ДЗ': 'Проверка домашнего задания'}
+DICTATION_SUBJECTS = {'RUS', 'NATL', 'ENG'}
 
 # --- Names -----------------------------------------------------------------
 SURNAMES = [
@@ -540,7 +711,7 @@ class Generator:
                     'start_date': cal.start,
                     'end_date': cal.end,
                     }])
-        periods = Period.create([{
+        self.periods = periods = Period.create([{
                     'year': self.year.id, 'name': name, 'kind': kind,
                     'sequence': i, 'start_date': s, 'end_date': e,
                     } for kind, dates in [
@@ -955,6 +1126,7 @@ class Generator:
         subgroups = dict(zip(keys, Subgroup.create(vlist)))
         self.step("subgroups (language, труд)", len(subgroups))
         vlist = []
+        self.teaching_meta = []   # (staff, class index, code, group)
         hours_of = {}
         for n in range(1, 12):
             for code, hours, _ in self.hours[n]:
@@ -972,6 +1144,7 @@ class Generator:
                             'hours': Decimal(hours_of[n, code]),
                             'elective': code in ELECTIVES,
                             })
+                    self.teaching_meta.append((s, ci, code, group))
         self.teachings = Teaching.create(vlist)
         self.step("teaching assignments", len(self.teachings))
 
@@ -1045,6 +1218,9 @@ class Generator:
                     'employee': employee,
                     'groups': [('add', [group(g) for g in groups])],
                     } for login, name, _, groups, employee in users])
+        self.user_of = {employee: user.id for (_, _, _, _, employee), user
+            in zip(users, created) if employee}
+        self.zavuch_user = created[0].id
         Parent.write([parent], {'user': created[-2].id})
         Student.write([student], {'user': created[-1].id})
         admin, = User.search([('login', '=', 'admin')])
@@ -1057,6 +1233,605 @@ class Generator:
         self.logins = [('admin', admin.name, 'системный администратор '
                 '(все права)')] + [(u[0], u[1], u[2]) for u in users]
         self.step("users (one password hash shared)", len(created) + 1)
+
+    # --- the journal ---------------------------------------------------
+    def create_bells(self):
+        Bell = self.get('school.bell')
+        Configuration = self.get('school.configuration')
+        start = dt.datetime.combine(self.cal.start, LESSONS_START)
+        vlist = []
+        self.bell_end = {}
+        for number in range(1, 8):
+            end = start + dt.timedelta(minutes=LESSON_MINUTES)
+            vlist.append({'number': number, 'start': start.time(),
+                    'end': end.time()})
+            self.bell_end[number] = end.time()
+            if number <= len(BREAKS):
+                start = end + dt.timedelta(minutes=BREAKS[number - 1])
+        bells = Bell.create(vlist)
+        if not Configuration.get_singleton():
+            Configuration.create([{}])
+        config = Configuration(1)
+        self.weeks = {level.number: config.weeks_for(level)
+            for level in self.levels}
+        self.step("bell schedule, journal settings", len(bells) + 1)
+
+    def teacher_rooms(self):
+        "Each teacher teaches in a room of one's own: rooms never clash"
+        home = {id(s): self.classes[ci].room
+            for ci, s in self.class_teacher.items()}
+        special = {'pe': 'Спортзал', 'tech': 'Мастерская'}
+        counters = defaultdict(int)
+        number = 10 + len(self.class_plan) + 1   # after the home rooms
+        rooms = {}
+        for s in self.staff:
+            if s['spec'] in special:
+                counters[s['spec']] += 1
+                rooms[s['employee'].id] = '%s %d' % (
+                    special[s['spec']], counters[s['spec']])
+            elif id(s) in home:
+                rooms[s['employee'].id] = home[id(s)]
+            else:
+                rooms[s['employee'].id] = 'каб. %d' % number
+                number += 1
+        return rooms
+
+    def create_timetable(self):
+        """One weekly timetable for the year, copied into each study period:
+        classes without gaps, the subgroups of a subject side by side, no
+        teacher twice at once, a subject once a day when it can"""
+        Timetable = self.get('school.timetable')
+        rooms = self.teacher_rooms()
+        by_class = defaultdict(lambda: defaultdict(list))
+        for ti, (s, ci, code, group) in enumerate(self.teaching_meta):
+            by_class[ci][code].append(ti)
+        # blocks: (class index, teaching indexes at once, code, hours)
+        blocks = []
+        for ci in sorted(by_class):
+            for code, tis in sorted(by_class[ci].items()):
+                hours = int(self.teachings[tis[0]].hours)
+                if not hours:
+                    continue   # a half-hour elective has no weekly lesson
+                teachers = [self.teaching_meta[ti][0]['employee'].id
+                    for ti in tis]
+                if len(set(teachers)) == len(teachers):
+                    blocks.append((ci, tis, code, hours))
+                else:
+                    blocks.extend((ci, [ti], code, hours) for ti in tis)
+        block_teachers = [[self.teaching_meta[ti][0]['employee'].id
+                for ti in tis] for _, tis, _, _ in blocks]
+        load = defaultdict(int)
+        total = defaultdict(int)
+        for (ci, _, _, hours), teachers in zip(blocks, block_teachers):
+            total[ci] += hours
+            for t in teachers:
+                load[t] += hours
+        length = {}
+        for ci in sorted(total):
+            n = self.class_plan[ci][0]
+            if total[ci] > 5 * DAY_MAX[n]:
+                raise SystemExit("demo_school: %s has %d hours a week"
+                    % (self.classes[ci].name, total[ci]))
+            base, extra = divmod(total[ci], 5)
+            longer = set(self.rng.sample(range(5), extra))
+            length[ci] = [base + (d in longer) for d in range(5)]
+        order = sorted(range(len(blocks)), key=lambda b: (
+                -max(load[t] for t in block_teachers[b]), -len(
+                    block_teachers[b]), -blocks[b][3], b))
+
+        def attempt(rng):
+            cls_slot, busy = {}, set()
+            slots = defaultdict(list)
+            per_day = defaultdict(int)     # (class, code, day): lessons
+            missing = 0
+
+            def free(teachers, d, p):
+                return not any((t, d, p) in busy for t in teachers)
+
+            def put(b, d, p):
+                ci, _, code, _ = blocks[b]
+                cls_slot[ci, d, p] = b
+                busy.update((t, d, p) for t in block_teachers[b])
+                slots[b].append((d, p))
+                per_day[ci, code, d] += 1
+
+            def take(b, d, p):
+                ci, _, code, _ = blocks[b]
+                del cls_slot[ci, d, p]
+                busy.difference_update((t, d, p) for t in block_teachers[b])
+                slots[b].remove((d, p))
+                per_day[ci, code, d] -= 1
+
+            for b in order:
+                ci, _, code, hours = blocks[b]
+                teachers = block_teachers[b]
+                class_slots = [(d, p) for d in range(5)
+                    for p in range(1, length[ci][d] + 1)]
+                for _ in range(hours):
+                    best = None
+                    for d, p in class_slots:
+                        if (ci, d, p) not in cls_slot and free(
+                                teachers, d, p):
+                            score = 10 * per_day[ci, code, d] + rng.random()
+                            if not best or score < best[0]:
+                                best = (score, d, p, None)
+                    if not best or best[0] >= 10:
+                        # move another lesson of the class out of the way
+                        for d, p in class_slots:
+                            other = cls_slot.get((ci, d, p))
+                            if other is None or not free(teachers, d, p):
+                                continue
+                            ocode = blocks[other][2]
+                            for d2, p2 in class_slots:
+                                if ((ci, d2, p2) in cls_slot
+                                        or not free(
+                                            block_teachers[other], d2, p2)):
+                                    continue
+                                score = (10 * per_day[ci, code, d]
+                                    + 10 * (per_day[ci, ocode, d2]
+                                        - (d2 == d))
+                                    + 1 + rng.random())
+                                if not best or score < best[0]:
+                                    best = (score, d, p, (other, d2, p2))
+                    if best:
+                        _, d, p, move = best
+                        if move:
+                            other, d2, p2 = move
+                            take(other, d, p)
+                            put(other, d2, p2)
+                        put(b, d, p)
+                        continue
+                    # a lesson after the class's day, leaving a gap
+                    missing += 1
+                    extra = [(d, p) for d in range(5)
+                        for p in range(length[ci][d] + 1, 8)
+                        if (ci, d, p) not in cls_slot
+                        and free(teachers, d, p)]
+                    if not extra:
+                        raise SystemExit("demo_school: no timetable slot "
+                            "for %s %s" % (self.classes[ci].name, code))
+                    put(b, *min(extra, key=lambda s: (s[1], s[0])))
+            return missing, slots
+
+        for tries in range(1, 41):
+            missing, slots = attempt(random.Random(self.rng.random()))
+            if not missing:
+                break
+        self.timetable_slots = slots
+        vlist = []
+        for b in sorted(slots):
+            ci, tis, code, hours = blocks[b]
+            kind = 'half' if self.class_plan[ci][0] >= 10 else 'quarter'
+            for period in self.periods:
+                if period.kind != kind:
+                    continue
+                for d, p in sorted(slots[b]):
+                    for ti, teacher in zip(tis, block_teachers[b]):
+                        vlist.append({
+                                'period': period.id,
+                                'teaching': self.teachings[ti].id,
+                                'weekday': str(d),
+                                'number': p,
+                                'room': rooms[teacher],
+                                })
+        entries = Timetable.create(vlist)
+        self.step("timetable (%d lessons a week, %d tries, %d gaps)" % (
+                sum(len(s) for s in slots.values()), tries, missing),
+            len(entries))
+
+    def create_lessons(self):
+        Lesson = self.get('school.lesson')
+        count = 0
+        for period in self.periods:
+            count += len(Lesson.generate(period))
+        self.step("lessons generated from the timetable", count)
+
+    def plan_topics(self, code, n, weekly, required):
+        "The topics of a thematic plan: [(topic, hours, kind)]"
+        rng = self.rng
+        sections = SECTIONS.get(code + '+' if n >= 5 else code) or SECTIONS[
+            code]
+        sizes = split_sizes(required,
+            [rng.uniform(0.7, 1.3) for _ in sections])
+        control = code in CONTROL_SUBJECTS and n >= 2
+        work = WORKS.get(code)
+        # A control work ends every 2-3 weeks of lessons (at least 4)
+        every = max(4, float(weekly) * 2.5)
+        topics = []
+        for section, size in zip(sections, sizes):
+            if not size:
+                continue
+            chunks = [size]
+            if control and size >= 3:
+                chunks = split_sizes(size, [rng.uniform(0.8, 1.2)
+                        for _ in range(max(1, round(size / every)))])
+            part = 0
+            for c, chunk in enumerate(chunks):
+                kinds = ['lesson'] * chunk
+                if control and chunk >= 3:
+                    kinds[-1] = 'control'
+                    if c == len(chunks) - 1 and chunk >= 4:
+                        kinds[-2] = 'review'
+                elif c == len(chunks) - 1 and chunk >= 3:
+                    kinds[-1] = 'review'
+                if work and chunk >= 5 and rng.random() < 0.7:
+                    kinds[rng.randrange(1, chunk - 2)] = work
+                i = 0
+                while i < chunk:
+                    kind = kinds[i]
+                    if kind == 'review':
+                        topics.append((TOPIC_PARTS[-1].format(s=section), 1,
+                                'lesson'))
+                        i += 1
+                        continue
+                    elif kind != 'lesson':
+                        topics.append((WORK_TOPIC[kind].format(s=section),
+                                1, kind))
+                        i += 1
+                        continue
+                    hours = 1
+                    if (i + 1 < chunk and kinds[i + 1] == 'lesson'
+                            and rng.random() < 0.35):
+                        hours = 2
+                    template = TOPIC_PARTS[part % (len(TOPIC_PARTS) - 1)]
+                    if part >= len(TOPIC_PARTS) - 1:
+                        template += ' (%d)' % (
+                            part // (len(TOPIC_PARTS) - 1) + 1)
+                    part += 1
+                    topics.append((template.format(s=section), hours, kind))
+                    i += hours
+        assert sum(h for _, h, _ in topics) == required
+        return topics
+
+    def create_plans(self):
+        "Approved thematic plans: the curriculum's hours × the study weeks"
+        from trytond.transaction import Transaction
+        Plan = self.get('school.plan')
+        PlanLine = self.get('school.plan.line')
+        plans = Plan.create([{'teaching': t.id} for t in self.teachings])
+        vlist = []
+        for plan, (s, ci, code, group) in zip(plans, self.teaching_meta):
+            n = self.class_plan[ci][0]
+            weekly = sum(Decimal(h) for c, h, elective in self.hours[n]
+                if c == code and elective == (code in ELECTIVES))
+            required = int(weekly * self.weeks[n])
+            for sequence, (topic, hours, kind) in enumerate(
+                    self.plan_topics(code, n, weekly, required), 1):
+                vlist.append({'plan': plan.id, 'sequence': sequence,
+                        'topic': topic, 'hours': hours, 'kind': kind})
+        lines = PlanLine.create(vlist)
+        # The deputy approves: the module refuses plans of other hours
+        with Transaction().set_user(self.zavuch_user):
+            Plan.approve(plans)
+        self.step("thematic plans, approved (plans + topics)",
+            len(plans) + len(lines))
+
+    def fill_journal(self):
+        """Hold the lessons before today as their teachers would: the next
+        topic of the plan, homework, tasks, attendance and marks; inserted
+        with one SQL statement per batch per class and period"""
+        from sql import Column
+        from sql.aggregate import Max
+
+        from trytond import backend
+        from trytond.transaction import Transaction
+        pool = self.pool
+        Lesson = pool.get('school.lesson')
+        Line = pool.get('school.lesson.line')
+        Task = pool.get('school.lesson.task')
+        Mark = pool.get('school.mark')
+        TaskType = pool.get('school.task.type')
+        Enrolment = pool.get('school.enrolment')
+        SubgroupStudent = pool.get('school.subgroup-school.student')
+        PlanLine = pool.get('school.plan.line')
+        Plan = pool.get('school.plan')
+        ModelData = pool.get('ir.model.data')
+        transaction = Transaction()
+        database = transaction.database
+        cursor = transaction.connection.cursor()
+        rng = random.Random(self.rng.random())
+        today = self.today
+
+        types = {code: ModelData.get_id('school_ejournal', xml_id)
+            for code, xml_id in TASK_TYPES.items()}
+        check_days = {code: TaskType(type_id).check_days
+            for code, type_id in types.items()}
+        meta = {t.id: (m, t) for t, m in zip(self.teachings,
+                self.teaching_meta)}
+
+        lesson = Lesson.__table__()
+        cursor.execute(*lesson.select(lesson.id, lesson.teaching,
+                lesson.date, lesson.number, lesson.period,
+                order_by=[lesson.date, lesson.number, lesson.id]))
+        lessons = cursor.fetchall()
+        # The next day the teaching has a lesson: homework is due then
+        next_date, nearest = {}, {}
+        for lesson_id, teaching, date, number, period in reversed(lessons):
+            later = nearest.get(teaching)
+            if later is None:
+                next_date[lesson_id] = None
+            else:
+                next_date[lesson_id] = (
+                    later[0] if later[0] > date else later[1])
+            if later is None or later[0] > date:
+                nearest[teaching] = (date, later[0] if later else None)
+        first_number = {}
+        for lesson_id, teaching, date, number, period in lessons:
+            ci = meta[teaching][0][1]
+            first_number.setdefault((ci, date), number)
+
+        enrolment = Enrolment.__table__()
+        cursor.execute(*enrolment.select(enrolment.class_, enrolment.student,
+                enrolment.start_date, enrolment.end_date))
+        enrolled = defaultdict(list)
+        for class_id, student, start, end in cursor:
+            enrolled[class_id].append((student, start, end or dt.date.max))
+        member = SubgroupStudent.__table__()
+        cursor.execute(*member.select(member.subgroup, member.student))
+        members = defaultdict(set)
+        for subgroup, student in cursor:
+            members[subgroup].add(student)
+        by_day = {}
+
+        def students_of(teaching, date):
+            class_id = teaching.class_.id
+            key = class_id, date
+            if key not in by_day:
+                by_day[key] = sorted({s for s, start, end in enrolled[
+                            class_id] if start <= date <= end})
+            if teaching.subgroup:
+                group = members[teaching.subgroup.id]
+                return [s for s in by_day[key] if s in group]
+            return by_day[key]
+
+        # The topics of each plan, one per lesson in order
+        plan_line = PlanLine.__table__()
+        plan = Plan.__table__()
+        cursor.execute(*plan_line.join(plan,
+                condition=plan_line.plan == plan.id).select(
+                plan.teaching, plan_line.id, plan_line.topic,
+                plan_line.hours, plan_line.kind,
+                order_by=[plan.teaching, plan_line.sequence, plan_line.id]))
+        topics = defaultdict(list)
+        for teaching, line_id, topic, hours, kind in cursor:
+            topics[teaching].extend([(line_id, topic, kind)] * hours)
+        topics = {t: iter(v) for t, v in topics.items()}
+
+        # Students: a stable ability, a subject bent, a habit of absence
+        ability, bent, habit = {}, {}, {}
+        for student in self.students:
+            ability[student.id] = min(4.95, max(2.7, rng.gauss(3.85, 0.55)))
+            habit[student.id] = rng.lognormvariate(0, 0.6)
+        # Whole days away: ill (Б) for a few days, excused (УП), absent (Н)
+        days = self.school_days(self.cal.start, today - dt.timedelta(days=1))
+        away = {}
+        for student in self.students:
+            k = habit[student.id]
+            ill = 0
+            for day in days:
+                if ill:
+                    away[student.id, day] = 'ill'
+                    ill -= 1
+                elif rng.random() < 0.009 * k:
+                    ill = rng.randint(2, 7) - 1
+                    away[student.id, day] = 'ill'
+                elif rng.random() < 0.007 * k:
+                    away[student.id, day] = 'excused'
+                elif rng.random() < 0.003 * k:
+                    away[student.id, day] = 'absent'
+
+        def mark_value(student, code, control):
+            key = student, code
+            if key not in bent:
+                bent[key] = rng.gauss(0, 0.3)
+            value = round(ability[student] + bent[key]
+                + rng.gauss(-0.15 if control else 0, 0.7))
+            if value <= 2:
+                value = 2 if rng.random() < 0.3 else 3
+            return str(min(value, 5))
+
+        def local(date, time, minutes=0):
+            "A Moscow time as stored: UTC, naive"
+            return (dt.datetime.combine(date, time) - MOSCOW
+                + dt.timedelta(minutes=minutes))
+
+        def reserve(Model, count):
+            if not count:
+                return []
+            ids = database.nextid(
+                transaction.connection, Model._table, count=count)
+            if ids is None:
+                table = Model.__table__()
+                cursor.execute(*table.select(Max(table.id)))
+                start = (cursor.fetchone()[0] or 0) + 1
+                ids = range(start, start + count)
+            elif count == 1:
+                ids = [ids]
+            return list(ids)
+
+        # Parameters in one statement: SQLite allows 32766, PostgreSQL 65535
+        limit = 30000 if backend.name == 'sqlite' else 60000
+
+        def insert(table, names, rows):
+            "Insert the rows with one statement per batch"
+            columns = [Column(table, n) for n in names]
+            size = max(1, limit // len(columns))
+            for start in range(0, len(rows), size):
+                cursor.execute(*table.insert(columns,
+                        [list(r) for r in rows[start:start + size]]))
+
+        update = lesson.update([lesson.state, lesson.plan_line, lesson.topic,
+                lesson.homework, lesson.homework_due, lesson.filled_at,
+                lesson.filled_by, lesson.write_uid, lesson.write_date],
+            ['x'] * 9, where=lesson.id == 0)
+        update_sql, update_params = tuple(update)
+        assert len(update_params) == 10
+        line_table = Line.__table__()
+        line_history = Line.__table_history__()
+        line_names = ['id', 'create_uid', 'create_date', 'lesson', 'student',
+            'attendance']
+        task_names = ['id', 'create_uid', 'create_date', 'lesson', 'type',
+            'sequence', 'description']
+        mark_names = ['id', 'create_uid', 'create_date', 'task', 'student',
+            'value', 'lesson', 'date', 'type', 'late', 'cancelled']
+
+        groups = defaultdict(list)
+        for row in lessons:
+            if row[2] < today:
+                ci = meta[row[1]][0][1]
+                groups[row[4], ci].append(row)
+        counts = defaultdict(int)
+        homework_counter = defaultdict(int)
+        for key in sorted(groups, key=lambda k: (
+                    min(r[2] for r in groups[k]), k)):
+            updates, lines, tasks, marks = [], [], [], []
+            for lesson_id, teaching_id, date, number, _ in groups[key]:
+                (s, ci, code, group), teaching = meta[teaching_id]
+                n = self.class_plan[ci][0]
+                user = self.user_of.get(s['employee'].id, 0)
+                filled = local(date, self.bell_end.get(number, dt.time(15)),
+                    rng.randrange(1, 40))
+                line_id, topic, kind = next(topics[teaching_id],
+                    (None, None, None))
+                # Homework, due at the next lesson of the teaching
+                homework = due = None
+                hw_kind = HOMEWORK_KIND.get(code)
+                if (n > 1 and hw_kind and next_date[lesson_id]
+                        and kind != 'control'
+                        and rng.random() < (0.2 if hw_kind == 'arts'
+                            else 0.85)):
+                    k = homework_counter[teaching_id]
+                    homework_counter[teaching_id] += 1
+                    page = 4 + 2 * k + rng.randrange(2)
+                    exercise = 3 + 3 * k + rng.randrange(3)
+                    homework = rng.choice(HOMEWORK[hw_kind]).format(
+                        n=exercise, n2=exercise + rng.randrange(1, 4),
+                        p=1 + k // 2, pg=page, pg2=page + rng.randrange(2, 6),
+                        q=rng.choice(['1–3', '1–4', '2–5', '1, 2', '3, 4']))
+                    due = next_date[lesson_id]
+                # Tasks: a control or practical work, else 1 or 2 of
+                # oral answers, homework check, independent work, dictation
+                if kind in {'control', 'laboratory', 'practical'}:
+                    codes = [{'control': 'К', 'laboratory': 'Л',
+                            'practical': 'П'}[kind]]
+                else:
+                    codes = [rng.choices(['О', 'ДЗ', 'С'], [55, 25, 20])[0]]
+                    if rng.random() < 0.45:
+                        second = ['О', 'ДЗ', 'С'] + (
+                            ['Д', 'Д'] if code in DICTATION_SUBJECTS else [])
+                        second = [c for c in second if c != codes[0]]
+                        codes.append(rng.choice(second))
+                task_ids = []   # indexes in tasks until the ids are known
+                for sequence, task_code in enumerate(codes, 1):
+                    description = TASK_DESCRIPTIONS.get(task_code)
+                    if task_code in {'К', 'Л', 'П'}:
+                        description = topic
+                    task_ids.append(len(tasks))
+                    tasks.append([None, user, filled, lesson_id,
+                            types[task_code], sequence, description])
+                # Attendance
+                students = students_of(teaching, date)
+                present = []
+                for student in students:
+                    status = away.get((student, date))
+                    k = habit[student]
+                    if status is None:
+                        roll = rng.random()
+                        if roll < 0.005 * k:
+                            status = 'absent'
+                        elif (roll < 0.025 * k
+                                and number == first_number[ci, date]):
+                            status = 'late'
+                    lines.append([None, user, filled, lesson_id, student,
+                            status])
+                    if status in {None, 'late'}:
+                        present.append(student)
+                counts['students'] += len(students)
+                # Marks, entered on the day or, for written work, later
+                entered = filled
+                if n >= 2 and present:
+                    written = codes[0] in {'К', 'Л', 'П'}
+                    if written:
+                        marked = [[s for s in present
+                                if rng.random() < 0.95]]
+                    else:
+                        share = rng.uniform(0.3, 0.6)
+                        chosen = rng.sample(present,
+                            max(1, round(share * len(present))))
+                        marked = [[] for _ in codes]
+                        for student in chosen:
+                            i = rng.randrange(len(codes))
+                            marked[i].append(student)
+                            if len(codes) > 1 and rng.random() < 0.15:
+                                marked[1 - i].append(student)
+                    for task_id, task_code, students_marked in zip(
+                            task_ids, codes, marked):
+                        if not students_marked:
+                            continue
+                        delay = 0
+                        if check_days[task_code]:
+                            delay = rng.choices([0, 1, 2, 3, 4], {
+                                    'К': [15, 30, 30, 15, 10],
+                                    'ДЗ': [85, 10, 5, 0, 0],
+                                    'С': [50, 25, 15, 10, 0],
+                                    }.get(task_code, [40, 30, 20, 10, 0]))[0]
+                        delay = min(delay, check_days[task_code])
+                        day = date + dt.timedelta(days=delay)
+                        if day >= today:
+                            continue   # not checked yet
+                        at = (local(day, dt.time(15), rng.randrange(360))
+                            if delay else filled)
+                        entered = max(entered, at)
+                        for student in students_marked:
+                            marks.append((None, user, at, task_id, student,
+                                    mark_value(student, code,
+                                        task_code == 'К'),
+                                    lesson_id, date, types[task_code],
+                                    bool(delay), False))
+                updates.append(('held', line_id, topic, homework, due,
+                        entered, user, user, entered, lesson_id))
+            for row, line_id in zip(lines, reserve(Line, len(lines))):
+                row[0] = line_id
+            task_ids = reserve(Task, len(tasks))
+            for row, task_id in zip(tasks, task_ids):
+                row[0] = task_id
+            mark_ids = reserve(Mark, len(marks))
+            marks = [(mark_id, m[1], m[2], task_ids[m[3]]) + m[4:]
+                for mark_id, m in zip(mark_ids, marks)]
+            cursor.executemany(update_sql, updates)
+            insert(line_table, line_names, lines)
+            insert(line_history, line_names, lines)
+            insert(Task.__table__(), task_names, tasks)
+            insert(Mark.__table__(), mark_names, marks)
+            counts['lessons'] += len(updates)
+            counts['homework'] += sum(1 for u in updates if u[3])
+            counts['lines'] += len(lines)
+            counts['away'] += sum(1 for r in lines if r[5])
+            counts['tasks'] += len(tasks)
+            counts['control'] += sum(1 for t in tasks
+                if t[4] == types['К'])
+            counts['marks'] += len(marks)
+            counts['twos'] += sum(1 for m in marks if m[5] == '2')
+            counts['late'] += sum(1 for m in marks if m[9])
+            counts['marked'] += len({(m[6], m[4]) for m in marks})
+            counts['mark_lessons_students'] += sum(
+                len(students_of(meta[r[1]][1], r[2])) for r in groups[key]
+                if self.class_plan[meta[r[1]][0][1]][0] >= 2)
+        self.counts = counts
+        self.step("lessons held (topics; homework in %.0f %%)" % (
+                100 * counts['homework'] / max(1, counts['lessons'])),
+            counts['lessons'])
+        self.step("  lesson lines (absences %.1f %%)" % (
+                100 * counts['away'] / max(1, counts['lines'])),
+            counts['lines'])
+        self.step("  tasks (control works: %d)" % counts['control'],
+            counts['tasks'])
+        self.step("  marks (2s %.1f %%, late %.0f %%, %.0f %% marked)" % (
+                100 * counts['twos'] / max(1, counts['marks']),
+                100 * counts['late'] / max(1, counts['marks']),
+                100 * counts['marked'] / max(
+                    1, counts['mark_lessons_students'])),
+            counts['marks'])
 
     def run(self):
         self.check_absent()
@@ -1079,6 +1854,11 @@ class Generator:
             self.create_orders()
             self.create_subgroups_and_teaching()
             self.create_users()
+            self.create_bells()
+            self.create_timetable()
+            self.create_lessons()
+            self.create_plans()
+            self.fill_journal()
 
 
 def main(argv=None):
@@ -1098,8 +1878,10 @@ def main(argv=None):
     pool.init()
     print("  %-44s        %6.2f s" % (
             "pool loaded", time.monotonic() - started), flush=True)
-    with Transaction().start(
-            args.database, 0, context={'language': 'ru'}) as transaction:
+    # The journal settings are a singleton: creating it locks its table
+    with Transaction().start(args.database, 0, context={'language': 'ru'},
+            _lock_tables=[pool.get('school.configuration')._table]
+            ) as transaction:
         generator = Generator(args, pool)
         generator.step.last = time.monotonic()
         generator.run()
