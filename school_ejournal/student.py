@@ -187,8 +187,8 @@ class Student(PersonMixin, DeactivableMixin, ModelSQL, ModelView):
             help="The class of the student on the date of the context "
             "(today by default)."),
         'get_current_class', searcher='search_current_class')
-    mark_corrections = fields.Function(fields.One2Many(
-            'school.mark.correction', None, "Mark Corrections", readonly=True,
+    mark_corrections = fields.Function(fields.Many2Many(
+            'school.mark.correction', None, None, "Mark Corrections",
             help="The corrections of the student's marks: old and new "
             "mark, who asked, who decided, when and why."),
         'get_mark_corrections')

@@ -166,7 +166,8 @@ def read_menus():
                     links.append((_full_id(values['menu']),
                             _full_id(values['group'])))
     for menu_id, group_id in links:
-        menus[menu_id].groups.add(group_id)
+        if menu_id in menus:    # not the menus of other modules
+            menus[menu_id].groups.add(group_id)
     for menu in menus.values():
         if not menu.name and menu.action:
             menu.name = actions.get(menu.action)
