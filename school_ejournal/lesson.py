@@ -275,19 +275,36 @@ class Lesson(PeriodLockMixin, Workflow, ModelSQL, ModelView):
 
     def may_teach(self):
         "Tell if the user teaches this lesson or substitutes for it"
+        employees = user_employees()
         return (Transaction().user == 0
-            or user_in('school_admin', 'deputy_academic')
-            or self.actual_teacher.id in user_employees()
-            or self.teacher.id in user_employees())
+            or self.teacher.id in employees
+            or any(s.substitute.id in employees for s in self.substitutions)
+            or user_in('school_admin', 'deputy_academic'))
 
     @classmethod
     def preprocess_values(cls, mode, values):
+        values = super().preprocess_values(mode, values)
+        if mode == 'write' and values.keys() & {
+                'topic', 'homework', 'homework_due', 'plan_line',
+                'tasks', 'lines'}:
+            values['filled_at'] = dt.datetime.now()
+            values['filled_by'] = Transaction().user
+        return values
+
+    @classmethod
+    def create(cls, vlist):
         pool = Pool()
         Teaching = pool.get('school.teaching')
         Period = pool.get('school.period')
-        values = super().preprocess_values(mode, values)
-        if mode == 'create' and values.get('teaching'):
-            teaching = Teaching(values['teaching'])
+        # Read the teachings once for all the lessons
+        teachings = {t.id: t for t in Teaching.browse(
+                list({v['teaching'] for v in vlist if v.get('teaching')}))}
+        periods = {}
+        vlist = [v.copy() for v in vlist]
+        for values in vlist:
+            teaching = teachings.get(values.get('teaching'))
+            if not teaching:
+                continue
             values.update({
                     'class_': teaching.class_.id,
                     'subgroup': teaching.subgroup and teaching.subgroup.id,
@@ -296,15 +313,12 @@ class Lesson(PeriodLockMixin, Workflow, ModelSQL, ModelView):
                     'company': teaching.company.id,
                     })
             if values.get('date') and not values.get('period'):
-                period = Period.find(teaching.class_.level, values['date'])
-                if period:
-                    values['period'] = period.id
-        if mode == 'write' and values.keys() & {
-                'topic', 'homework', 'homework_due', 'plan_line',
-                'tasks', 'lines'}:
-            values['filled_at'] = dt.datetime.now()
-            values['filled_by'] = Transaction().user
-        return values
+                key = (teaching.class_.level, values['date'])
+                if key not in periods:
+                    periods[key] = Period.find(*key)
+                if periods[key]:
+                    values['period'] = periods[key].id
+        return super().create(vlist)
 
     @classmethod
     def validate_fields(cls, lessons, field_names):
@@ -368,11 +382,16 @@ class Lesson(PeriodLockMixin, Workflow, ModelSQL, ModelView):
                     } for lesson in lessons
                 for student in students[lesson.id]
                 if (lesson.id, student) not in existing])
-        for lesson in lessons:
+        used = {}
+        for lesson in sorted(lessons, key=lambda l: (l.date, l.number)):
             if not lesson.plan_line:
-                lesson.plan_line = lesson.next_plan_line()
-                if lesson.plan_line and not lesson.topic:
-                    lesson.topic = lesson.plan_line.topic
+                counts = used.setdefault(
+                    lesson.teaching.id, lesson.covered_plan_lines())
+                lesson.plan_line = lesson.next_plan_line(counts)
+                if lesson.plan_line:
+                    counts[lesson.plan_line.id] += 1
+                    if not lesson.topic:
+                        lesson.topic = lesson.plan_line.topic
         cls.save(lessons)
 
     @classmethod
@@ -387,7 +406,19 @@ class Lesson(PeriodLockMixin, Workflow, ModelSQL, ModelView):
     def plan(cls, lessons):
         pass
 
-    def next_plan_line(self):
+    def covered_plan_lines(self):
+        "Return {plan line id: lessons held on it} of the lesson's teaching"
+        used = defaultdict(int)
+        for lesson in self.search([
+                    ('teaching', '=', self.teaching.id),
+                    ('state', '=', 'held'),
+                    ('plan_line', '!=', None),
+                    ('id', '!=', self.id),
+                    ]):
+            used[lesson.plan_line.id] += 1
+        return used
+
+    def next_plan_line(self, used=None):
         "Return the first topic of the plan not covered by held lessons"
         pool = Pool()
         Plan = pool.get('school.plan')
@@ -398,15 +429,8 @@ class Lesson(PeriodLockMixin, Workflow, ModelSQL, ModelView):
         if not plans:
             return None
         plan, = plans
-        held = self.search([
-                ('teaching', '=', self.teaching.id),
-                ('state', '=', 'held'),
-                ('plan_line', '!=', None),
-                ('id', '!=', self.id),
-                ])
-        used = defaultdict(int)
-        for lesson in held:
-            used[lesson.plan_line.id] += 1
+        if used is None:
+            used = self.covered_plan_lines()
         for line in plan.lines:
             if used[line.id] < line.hours:
                 return line
@@ -438,10 +462,14 @@ class Lesson(PeriodLockMixin, Workflow, ModelSQL, ModelView):
         Task = pool.get('school.lesson.task')
         from_date = max(period.start_date, from_date or period.start_date)
         wanted = {}
+        school_days = {}
         for entry in Timetable.search([('period', '=', period.id)]):
             class_ = entry.teaching.class_
-            for date in dates_of(class_.year, period, class_.level,
-                    int(entry.weekday), from_date):
+            key = (class_.level.id, int(entry.weekday))
+            if key not in school_days:
+                school_days[key] = list(dates_of(period.year, period,
+                        class_.level, int(entry.weekday), from_date))
+            for date in school_days[key]:
                 wanted[(entry.teaching.id, date, entry.number)] = entry
         existing = cls.search([
                 ('period', '=', period.id),
@@ -630,39 +658,65 @@ class LessonLine(ModelSQL, ModelView):
 
     @classmethod
     def set_marks(cls, lines, name, value):
+        cls._save_marks([(lines, {name: value})])
+
+    @classmethod
+    def write(cls, *args):
+        # Marks of all the lines written at once are created with one call
+        plain, marks = [], []
+        actions = iter(args)
+        for lines, values in zip(actions, actions):
+            mark_values = {
+                k: v for k, v in values.items() if k in cls._mark_fields}
+            other = {
+                k: v for k, v in values.items() if k not in cls._mark_fields}
+            if other:
+                plain.extend((lines, other))
+            if mark_values:
+                marks.append((lines, mark_values))
+        if plain:
+            super().write(*plain)
+        if marks:
+            cls._save_marks(marks)
+
+    @classmethod
+    def _save_marks(cls, changes):
+        "Create the marks of [(lines, {mark field: value})] in one call"
         pool = Pool()
         Mark = pool.get('school.mark')
-        index = cls._mark_fields.index(name)
-        to_create = []
+        lesson_ids = list({l.lesson.id for lines, _ in changes for l in lines})
         existing = {}
-        lesson_ids = list({l.lesson.id for l in lines})
         for mark in Mark.search([
                     ('lesson', 'in', lesson_ids),
                     ('cancelled', '=', False),
                     ], order=[]):
             existing[(mark.task.id, mark.student.id)] = mark
-        for line in lines:
-            tasks = line.lesson.tasks
-            if index >= len(tasks):
-                if value:
-                    raise LessonError(gettext(
-                            'school_ejournal.msg_mark_without_task',
-                            lesson=line.lesson.rec_name,
-                            student=line.student.rec_name))
-                continue
-            task = tasks[index]
-            mark = existing.get((task.id, line.student.id))
-            if mark:
-                if mark.value != value:
-                    raise LessonError(gettext(
-                            'school_ejournal.msg_mark_change',
-                            mark=mark.rec_name))
-            elif value:
-                to_create.append({
-                        'task': task.id,
-                        'student': line.student.id,
-                        'value': value,
-                        })
+        to_create = []
+        for lines, values in changes:
+            for name, value in values.items():
+                index = cls._mark_fields.index(name)
+                for line in lines:
+                    tasks = line.lesson.tasks
+                    if index >= len(tasks):
+                        if value:
+                            raise LessonError(gettext(
+                                    'school_ejournal.msg_mark_without_task',
+                                    lesson=line.lesson.rec_name,
+                                    student=line.student.rec_name))
+                        continue
+                    task = tasks[index]
+                    mark = existing.get((task.id, line.student.id))
+                    if mark:
+                        if mark.value != value:
+                            raise LessonError(gettext(
+                                    'school_ejournal.msg_mark_change',
+                                    mark=mark.rec_name))
+                    elif value:
+                        to_create.append({
+                                'task': task.id,
+                                'student': line.student.id,
+                                'value': value,
+                                })
         Mark.create(to_create)
 
     @classmethod
@@ -675,15 +729,16 @@ class LessonLine(ModelSQL, ModelView):
         Lesson.check_period_open(lessons)
         if not external:
             return
+        teaches = {l.id: l.may_teach() for l in lessons}
         if mode == 'delete':
             for line in lines:
-                if not line.lesson.may_teach():
+                if not teaches[line.lesson.id]:
                     raise AccessError(gettext(
                             'school_ejournal.msg_lesson_not_yours',
                             lesson=line.lesson.rec_name))
         elif mode == 'write':
             for line in lines:
-                if line.lesson.may_teach():
+                if teaches[line.lesson.id]:
                     continue
                 # The class teacher only corrects the reasons of absences
                 if (values.keys() != {'attendance'}

@@ -67,18 +67,23 @@ class Mark(PeriodLockMixin, ModelSQL, ModelView):
             self.date.strftime('%d.%m.%Y'), self.lesson.subject.rec_name)
 
     @classmethod
-    def preprocess_values(cls, mode, values):
+    def create(cls, vlist):
         pool = Pool()
         Task = pool.get('school.lesson.task')
         Date = pool.get('ir.date')
-        values = super().preprocess_values(mode, values)
-        if mode == 'create' and values.get('task'):
-            task = Task(values['task'])
-            values['lesson'] = task.lesson.id
-            values['date'] = task.lesson.date
-            values['type'] = task.type.id
-            values['late'] = Date.today() > task.lesson.date
-        return values
+        today = Date.today()
+        # The lesson, date and type come from the task, read once for all
+        tasks = {t.id: t for t in Task.browse(
+                list({v['task'] for v in vlist if v.get('task')}))}
+        vlist = [v.copy() for v in vlist]
+        for values in vlist:
+            task = tasks.get(values.get('task'))
+            if task:
+                values['lesson'] = task.lesson.id
+                values['date'] = task.lesson.date
+                values['type'] = task.type.id
+                values['late'] = today > task.lesson.date
+        return super().create(vlist)
 
     @classmethod
     def check_modification(cls, mode, marks, values=None, external=False):

@@ -99,10 +99,15 @@ class Timetable(ModelSQL, ModelView):
     def __setup__(cls):
         super().__setup__()
         t = cls.__table__()
-        cls._sql_indexes.add(Index(t,
-                (t.period, Index.Equality()),
-                (t.weekday, Index.Equality()),
-                (t.number, Index.Equality())))
+        cls._sql_indexes.update({
+                Index(t,
+                    (t.period, Index.Equality()),
+                    (t.weekday, Index.Equality()),
+                    (t.number, Index.Equality())),
+                Index(t,
+                    (t.weekday, Index.Equality()),
+                    (t.number, Index.Equality())),
+                })
         cls._order = [
             ('period', 'ASC'), ('weekday', 'ASC'), ('number', 'ASC'),
             ('id', 'ASC')]
