@@ -663,19 +663,27 @@ class LessonLine(ModelSQL, ModelView):
     @classmethod
     def write(cls, *args):
         # Marks of all the lines written at once are created with one call
-        plain, marks = [], []
+        # and lines given the same values (as attendance) in one update.
+        plain, marks = {}, []
         actions = iter(args)
-        for lines, values in zip(actions, actions):
+        for index, (lines, values) in enumerate(zip(actions, actions)):
             mark_values = {
                 k: v for k, v in values.items() if k in cls._mark_fields}
             other = {
                 k: v for k, v in values.items() if k not in cls._mark_fields}
             if other:
-                plain.extend((lines, other))
+                try:
+                    key = tuple(sorted(other.items()))
+                    hash(key)
+                except TypeError:
+                    key = index
+                plain.setdefault(key, ([], other))[0].extend(lines)
             if mark_values:
                 marks.append((lines, mark_values))
         if plain:
-            super().write(*plain)
+            super().write(*(
+                    x for lines, values in plain.values()
+                    for x in (lines, values)))
         if marks:
             cls._save_marks(marks)
 
