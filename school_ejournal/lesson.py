@@ -692,7 +692,9 @@ class LessonLine(ModelSQL, ModelView):
         "Create the marks of [(lines, {mark field: value})] in one call"
         pool = Pool()
         Mark = pool.get('school.mark')
+        Lesson = pool.get('school.lesson')
         lesson_ids = list({l.lesson.id for lines, _ in changes for l in lines})
+        lessons = {l.id: l for l in Lesson.browse(lesson_ids)}
         existing = {}
         for mark in Mark.search([
                     ('lesson', 'in', lesson_ids),
@@ -704,12 +706,13 @@ class LessonLine(ModelSQL, ModelView):
             for name, value in values.items():
                 index = cls._mark_fields.index(name)
                 for line in lines:
-                    tasks = line.lesson.tasks
+                    lesson = lessons[line.lesson.id]
+                    tasks = lesson.tasks
                     if index >= len(tasks):
                         if value:
                             raise LessonError(gettext(
                                     'school_ejournal.msg_mark_without_task',
-                                    lesson=line.lesson.rec_name,
+                                    lesson=lesson.rec_name,
                                     student=line.student.rec_name))
                         continue
                     task = tasks[index]
