@@ -10,6 +10,7 @@ from trytond.model import (
 from trytond.model.exceptions import AccessError
 from trytond.pool import Pool
 from trytond.pyson import Bool, Eval, If
+from trytond.tools import grouped_slice, reduce_ids
 from trytond.transaction import Transaction
 
 from .exceptions import LessonError, PeriodClosedError
@@ -588,7 +589,10 @@ class Task(sequence_ordered(), ModelSQL, ModelView):
 class LessonLine(ModelSQL, ModelView):
     "A student at a lesson: attendance and marks"
     __name__ = 'school.lesson.line'
+    # Every version is kept in the history table, which serves as the audit
+    # trail instead of one ir.model.log row per line and save
     _history = True
+    _log = False
 
     lesson = fields.Many2One(
         'school.lesson', "Lesson", required=True, ondelete='CASCADE',
@@ -736,20 +740,27 @@ class LessonLine(ModelSQL, ModelView):
         Lesson = pool.get('school.lesson')
         super().check_modification(
             mode, lines, values=values, external=external)
-        lessons = {l.lesson for l in lines}
+        line = cls.__table__()
+        cursor = Transaction().connection.cursor()
+        lesson_of = {}
+        for sub_ids in grouped_slice([l.id for l in lines]):
+            cursor.execute(*line.select(line.id, line.lesson,
+                    where=reduce_ids(line.id, sub_ids)))
+            lesson_of.update(cursor)
+        lessons = Lesson.browse(list(set(lesson_of.values())))
         Lesson.check_period_open(lessons)
         if not external:
             return
         teaches = {l.id: l.may_teach() for l in lessons}
         if mode == 'delete':
             for line in lines:
-                if not teaches[line.lesson.id]:
+                if not teaches[lesson_of[line.id]]:
                     raise AccessError(gettext(
                             'school_ejournal.msg_lesson_not_yours',
                             lesson=line.lesson.rec_name))
         elif mode == 'write':
             for line in lines:
-                if teaches[line.lesson.id]:
+                if teaches[lesson_of[line.id]]:
                     continue
                 # The class teacher only corrects the reasons of absences
                 if (values.keys() != {'attendance'}

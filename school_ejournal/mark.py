@@ -17,6 +17,9 @@ from .lesson import MARKS, PeriodLockMixin
 class Mark(PeriodLockMixin, ModelSQL, ModelView):
     "A mark of a student for a task of a lesson; never changed in place"
     __name__ = 'school.mark'
+    # A mark is created once and changed only through its corrections,
+    # which keep who, when, why and both values
+    _log = False
 
     task = fields.Many2One(
         'school.lesson.task', "Task", required=True, readonly=True,
