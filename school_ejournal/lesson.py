@@ -62,9 +62,13 @@ class PeriodLockMixin:
         raise NotImplementedError
 
     @classmethod
+    def _lock_periods(cls, records):
+        "Return {record: period} of the records"
+        return {r: r._lock_period() for r in records}
+
+    @classmethod
     def check_period_open(cls, records, msg='modify'):
-        for record in records:
-            period = record._lock_period()
+        for record, period in cls._lock_periods(records).items():
             if period and period.state == 'closed':
                 raise PeriodClosedError(gettext(
                         'school_ejournal.msg_period_closed_%s' % msg,
@@ -692,12 +696,25 @@ class LessonLine(ModelSQL, ModelView):
             cls._save_marks(marks)
 
     @classmethod
+    def _lesson_of(cls, lines):
+        "Return {line id: lesson id} with one query"
+        line = cls.__table__()
+        cursor = Transaction().connection.cursor()
+        lesson_of = {}
+        for sub_ids in grouped_slice([l.id for l in lines]):
+            cursor.execute(*line.select(line.id, line.lesson,
+                    where=reduce_ids(line.id, sub_ids)))
+            lesson_of.update(cursor)
+        return lesson_of
+
+    @classmethod
     def _save_marks(cls, changes):
         "Create the marks of [(lines, {mark field: value})] in one call"
         pool = Pool()
         Mark = pool.get('school.mark')
         Lesson = pool.get('school.lesson')
-        lesson_ids = list({l.lesson.id for lines, _ in changes for l in lines})
+        lesson_of = cls._lesson_of([l for lines, _ in changes for l in lines])
+        lesson_ids = list(set(lesson_of.values()))
         lessons = {l.id: l for l in Lesson.browse(lesson_ids)}
         existing = {}
         for mark in Mark.search([
@@ -710,7 +727,7 @@ class LessonLine(ModelSQL, ModelView):
             for name, value in values.items():
                 index = cls._mark_fields.index(name)
                 for line in lines:
-                    lesson = lessons[line.lesson.id]
+                    lesson = lessons[lesson_of[line.id]]
                     tasks = lesson.tasks
                     if index >= len(tasks):
                         if value:
@@ -740,13 +757,7 @@ class LessonLine(ModelSQL, ModelView):
         Lesson = pool.get('school.lesson')
         super().check_modification(
             mode, lines, values=values, external=external)
-        line = cls.__table__()
-        cursor = Transaction().connection.cursor()
-        lesson_of = {}
-        for sub_ids in grouped_slice([l.id for l in lines]):
-            cursor.execute(*line.select(line.id, line.lesson,
-                    where=reduce_ids(line.id, sub_ids)))
-            lesson_of.update(cursor)
+        lesson_of = cls._lesson_of(lines)
         lessons = Lesson.browse(list(set(lesson_of.values())))
         Lesson.check_period_open(lessons)
         if not external:

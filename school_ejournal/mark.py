@@ -64,6 +64,14 @@ class Mark(PeriodLockMixin, ModelSQL, ModelView):
     def _lock_period(self):
         return self.lesson.period
 
+    @classmethod
+    def _lock_periods(cls, marks):
+        pool = Pool()
+        Lesson = pool.get('school.lesson')
+        lessons = {l.id: l for l in Lesson.browse(
+                list({m.lesson.id for m in marks}))}
+        return {m: lessons[m.lesson.id].period for m in marks}
+
     def get_rec_name(self, name):
         return '%s %s, %s %s' % (
             self.value_string, self.student.rec_name,
