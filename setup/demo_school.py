@@ -1224,7 +1224,12 @@ class Generator:
         Parent.write([parent], {'user': created[-2].id})
         Student.write([student], {'user': created[-1].id})
         admin, = User.search([('login', '=', 'admin')])
+        # The school is configured: no module-configuration wizard at login
+        ConfigItem = self.get('ir.module.config_wizard.item')
+        ConfigItem.write(ConfigItem.search([('state', '=', 'open')]),
+            {'state': 'done'})
         User.write([admin], {
+                'name': 'Администратор',
                 'language': self.lang.id,
                 'companies': [('add', [company])],
                 'company': company,
