@@ -14,6 +14,7 @@ from trytond.pool import Pool
 from trytond.pyson import Eval
 from trytond.transaction import Transaction
 
+from .common import company_through
 from .exceptions import CurriculumError
 
 HOURS_DIGITS = (4, 1)
@@ -63,16 +64,13 @@ class Subject(sequence_ordered(), DeactivableMixin, ModelSQL, ModelView):
         return 'five'
 
 
-class CurriculumLine(ModelSQL, ModelView):
+class CurriculumLine(company_through('year'), ModelSQL, ModelView):
     "Weekly hours of a subject for a class level (учебный план)"
     __name__ = 'school.curriculum.line'
 
     year = fields.Many2One(
         'school.year', "Academic Year", required=True, ondelete='CASCADE',
         help="The academic year the curriculum is for.")
-    company = fields.Function(
-        fields.Many2One('company.company', "School"),
-        'on_change_with_company', searcher='search_company')
     level = fields.Many2One(
         'school.level', "Level", required=True,
         domain=[('company', '=', Eval('company', -1))],
@@ -107,14 +105,6 @@ class CurriculumLine(ModelSQL, ModelView):
         cls._order = [
             ('year', 'DESC'), ('level', 'ASC'), ('class_', 'ASC NULLS FIRST'),
             ('subject', 'ASC'), ('id', 'ASC')]
-
-    @fields.depends('year', '_parent_year.company')
-    def on_change_with_company(self, name=None):
-        return self.year.company if self.year else None
-
-    @classmethod
-    def search_company(cls, name, clause):
-        return [('year.' + clause[0], *clause[1:])]
 
     def get_rec_name(self, name):
         return '%s, %s: %s' % (

@@ -13,6 +13,7 @@ from trytond.pyson import Eval
 from trytond.transaction import Transaction
 from trytond.wizard import Button, StateTransition, StateView, Wizard
 
+from .common import company_through
 from .exceptions import PlanError
 
 LINE_KINDS = [
@@ -24,7 +25,7 @@ LINE_KINDS = [
     ]
 
 
-class Plan(Workflow, ModelSQL, ModelView):
+class Plan(company_through('teaching'), Workflow, ModelSQL, ModelView):
     "A calendar-thematic plan (КТП) of a teaching assignment"
     __name__ = 'school.plan'
 
@@ -33,9 +34,6 @@ class Plan(Workflow, ModelSQL, ModelView):
     teaching = fields.Many2One(
         'school.teaching', "Teaching", required=True, states=_states,
         ondelete='CASCADE')
-    company = fields.Function(
-        fields.Many2One('company.company', "School"),
-        'on_change_with_company', searcher='search_company')
     lines = fields.One2Many(
         'school.plan.line', 'plan', "Topics", states=_states)
     hours = fields.Function(
@@ -76,14 +74,6 @@ class Plan(Workflow, ModelSQL, ModelView):
     @classmethod
     def default_state(cls):
         return 'draft'
-
-    @fields.depends('teaching', '_parent_teaching.company')
-    def on_change_with_company(self, name=None):
-        return self.teaching.company if self.teaching else None
-
-    @classmethod
-    def search_company(cls, name, clause):
-        return [('teaching.' + clause[0], *clause[1:])]
 
     def get_rec_name(self, name):
         return self.teaching.rec_name

@@ -12,6 +12,7 @@ from trytond.pyson import Eval
 from trytond.transaction import Transaction
 from trytond.wizard import Button, StateTransition, StateView, Wizard
 
+from .common import company_through
 from .exceptions import TimetableClashError
 
 WEEKDAYS = [
@@ -59,16 +60,13 @@ class Bell(ModelSQL, ModelView):
             self.end.strftime('%H:%M'))
 
 
-class Timetable(ModelSQL, ModelView):
+class Timetable(company_through('period'), ModelSQL, ModelView):
     "A weekly lesson of the timetable (расписание) of a study period"
     __name__ = 'school.timetable'
 
     period = fields.Many2One(
         'school.period', "Study Period", required=True, ondelete='CASCADE',
         help="The period the timetable holds for.")
-    company = fields.Function(
-        fields.Many2One('company.company', "School"),
-        'on_change_with_company', searcher='search_company')
     teaching = fields.Many2One(
         'school.teaching', "Teaching", required=True, ondelete='CASCADE',
         domain=[('class_.year', '=', Eval('year', -1))],
@@ -115,14 +113,6 @@ class Timetable(ModelSQL, ModelView):
     @fields.depends('period', '_parent_period.year')
     def on_change_with_year(self, name=None):
         return self.period.year if self.period else None
-
-    @fields.depends('period', '_parent_period.company')
-    def on_change_with_company(self, name=None):
-        return self.period.company if self.period else None
-
-    @classmethod
-    def search_company(cls, name, clause):
-        return [('period.' + clause[0], *clause[1:])]
 
     def get_teaching_field(self, name):
         value = getattr(self.teaching, name)

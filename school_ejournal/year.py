@@ -13,6 +13,7 @@ from trytond.pool import Pool
 from trytond.pyson import Eval
 from trytond.transaction import Transaction
 
+from .common import company_through
 from .exceptions import DateError, OverlapError, PeriodTransitionError
 
 PERIOD_KINDS = [
@@ -150,15 +151,14 @@ class _YearDatesMixin:
                         cls.fields_get([name])[name]['string'])
 
 
-class Period(_YearDatesMixin, Workflow, ModelSQL, ModelView):
+class Period(
+        _YearDatesMixin, company_through('year'), Workflow, ModelSQL,
+        ModelView):
     __name__ = 'school.period'
 
     year = fields.Many2One(
         'school.year', "Academic Year", required=True, ondelete='CASCADE',
         help="The academic year the period belongs to.")
-    company = fields.Function(
-        fields.Many2One('company.company', "School"),
-        'on_change_with_company', searcher='search_company')
     name = fields.Char(
         "Name", required=True, translate=True,
         help="The name of the period, as «1st quarter».")
@@ -248,14 +248,6 @@ class Period(_YearDatesMixin, Workflow, ModelSQL, ModelView):
             ('year', 'DESC'), ('kind', 'ASC'), ('start_date', 'ASC'),
             ('id', 'ASC')]
 
-    @fields.depends('year', '_parent_year.company')
-    def on_change_with_company(self, name=None):
-        return self.year.company if self.year else None
-
-    @classmethod
-    def search_company(cls, name, clause):
-        return [('year.' + clause[0], *clause[1:])]
-
     def get_rec_name(self, name):
         return '%s %s' % (self.name, self.year.name)
 
@@ -297,15 +289,13 @@ class Period(_YearDatesMixin, Workflow, ModelSQL, ModelView):
         return periods[0] if periods else None
 
 
-class Holiday(_YearDatesMixin, ModelSQL, ModelView):
+class Holiday(
+        _YearDatesMixin, company_through('year'), ModelSQL, ModelView):
     __name__ = 'school.holiday'
 
     year = fields.Many2One(
         'school.year', "Academic Year", required=True, ondelete='CASCADE',
         help="The academic year of the holiday.")
-    company = fields.Function(
-        fields.Many2One('company.company', "School"),
-        'on_change_with_company', searcher='search_company')
     name = fields.Char(
         "Name", required=True,
         help="As «Autumn holidays» or «National Unity Day».")
@@ -336,14 +326,6 @@ class Holiday(_YearDatesMixin, ModelSQL, ModelView):
     @classmethod
     def default_kind(cls):
         return 'holiday'
-
-    @fields.depends('year', '_parent_year.company')
-    def on_change_with_company(self, name=None):
-        return self.year.company if self.year else None
-
-    @classmethod
-    def search_company(cls, name, clause):
-        return [('year.' + clause[0], *clause[1:])]
 
 
 class HolidayLevel(ModelSQL):
