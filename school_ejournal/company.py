@@ -38,7 +38,6 @@ class Employee(metaclass=PoolMeta):
     def get_roles(cls, employees, name):
         pool = Pool()
         ModelData = pool.get('ir.model.data')
-        Group = pool.get('res.group')
         school_groups = {
             ModelData.get_id('school_ejournal', 'group_%s' % role)
             for role in ROLES}
@@ -48,7 +47,6 @@ class Employee(metaclass=PoolMeta):
                     for u in employee.users for g in u.groups
                     if g.id in school_groups})
             result[employee.id] = ', '.join(names)
-        del Group
         return result
 
 

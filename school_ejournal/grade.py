@@ -16,7 +16,7 @@ from trytond.transaction import Transaction
 from trytond.wizard import Button, StateTransition, StateView, Wizard
 
 from .exceptions import GradeError
-from .lesson import PeriodLockMixin
+from .lesson import NUMERIC_MARKS, PeriodLockMixin
 
 GRADES = [
     (None, ""),
@@ -136,7 +136,7 @@ class Grade(PeriodLockMixin, ModelSQL, ModelView):
         lesson = Lesson.__table__()
         type_ = TaskType.__table__()
         cursor = Transaction().connection.cursor()
-        numeric = In(mark.value, ['1', '2', '3', '4', '5'])
+        numeric = In(mark.value, sorted(NUMERIC_MARKS))
         cursor.execute(*mark
             .join(lesson, condition=mark.lesson == lesson.id)
             .join(type_, condition=mark.type == type_.id)

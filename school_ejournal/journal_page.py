@@ -11,6 +11,8 @@ from trytond.report import Report
 from trytond.tools import grouped_slice, reduce_ids
 from trytond.transaction import Transaction
 
+from .lesson import NUMERIC_MARKS
+
 ATTENDANCE_CODES = {
     'absent': 'Н',
     'ill': 'Б',
@@ -89,7 +91,7 @@ class JournalPage(Report):
                 student_ids.add(student_id)
                 marks[(student_id, lesson_id)].append(
                     MARK_LABELS.get(value, value))
-                if value in {'1', '2', '3', '4', '5'}:
+                if value in NUMERIC_MARKS:
                     weight = Decimal(str(weight))
                     sums[student_id][0] += weight * int(value)
                     sums[student_id][1] += weight

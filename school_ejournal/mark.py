@@ -11,7 +11,7 @@ from trytond.pyson import Eval
 from trytond.transaction import Transaction
 
 from .exceptions import MarkError
-from .lesson import MARKS, PeriodLockMixin
+from .lesson import MARKS, NUMERIC_MARKS, PeriodLockMixin
 
 
 class Mark(PeriodLockMixin, ModelSQL, ModelView):
@@ -130,7 +130,7 @@ class Mark(PeriodLockMixin, ModelSQL, ModelView):
                         mark=mark.rec_name,
                         group=(lesson.subgroup or lesson.class_).rec_name))
             scale = lesson.subject.scale
-            if (scale == 'five') != (mark.value in {'1', '2', '3', '4', '5'}):
+            if (scale == 'five') != (mark.value in NUMERIC_MARKS):
                 raise MarkError(gettext(
                         'school_ejournal.msg_mark_scale',
                         mark=mark.rec_name))

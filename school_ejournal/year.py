@@ -1,7 +1,6 @@
 # This file is part of the school e-journal.  The COPYRIGHT file at the top
 # level of this repository contains the full copyright notices and license
 # terms.
-import datetime as dt
 
 from sql import Null
 
@@ -399,11 +398,3 @@ class Level(DeactivableMixin, ModelSQL, ModelView):
         if mode == 'create' and values.get('number') == 1:
             values.setdefault('marks', False)
         return values
-
-
-def daterange(start, end):
-    "Yield the days from start to end, both included"
-    day = start
-    while day <= end:
-        yield day
-        day += dt.timedelta(days=1)
