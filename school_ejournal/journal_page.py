@@ -53,8 +53,8 @@ class JournalPage(Report):
         if period_id:
             period = Period(period_id)
         else:
-            period = (Period.find(class_.level, Date.today())
-                or Period.find(class_.level, class_.year.start_date))
+            period = Period.last_started(
+                class_.year, class_.level, Date.today())
 
         lessons = Lesson.search([
                 ('teaching', '=', teaching.id),

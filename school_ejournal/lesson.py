@@ -249,14 +249,16 @@ class Lesson(PeriodLockMixin, Workflow, ModelSQL, ModelView):
     @classmethod
     def search_mine(cls, name, clause):
         employees = list(user_employees())
-        domain = ['OR',
-            ('teacher', 'in', employees),
-            ('substitutions.substitute', 'in', employees),
-            ]
         _, operator, value = clause
-        if (operator == '=') != bool(value):
-            domain = ['NOT', domain]
-        return domain
+        if (operator == '=') == bool(value):
+            return ['OR',
+                ('teacher', 'in', employees),
+                ('substitutions', 'where', [('substitute', 'in', employees)]),
+                ]
+        return [
+            ('teacher', 'not in', employees),
+            ('substitutions', 'not where', [('substitute', 'in', employees)]),
+            ]
 
     @classmethod
     def _week(cls):
@@ -272,11 +274,10 @@ class Lesson(PeriodLockMixin, Workflow, ModelSQL, ModelView):
     @classmethod
     def search_this_week(cls, name, clause):
         monday, sunday = cls._week()
-        domain = [('date', '>=', monday), ('date', '<=', sunday)]
         _, operator, value = clause
-        if (operator == '=') != bool(value):
-            domain = ['NOT', domain]
-        return domain
+        if (operator == '=') == bool(value):
+            return [('date', '>=', monday), ('date', '<=', sunday)]
+        return ['OR', ('date', '<', monday), ('date', '>', sunday)]
 
     def may_teach(self):
         "Tell if the user teaches this lesson or substitutes for it"

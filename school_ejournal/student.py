@@ -266,7 +266,9 @@ class Student(PersonMixin, DeactivableMixin, ModelSQL, ModelView):
         _, operator, value = clause
         domain = [('current_class', 'in', led)]
         if (operator == '=') != bool(value):
-            domain = ['NOT', domain]
+            # Tryton domains have no NOT: the students of the led classes
+            # are few
+            domain = [('id', 'not in', [s.id for s in cls.search(domain)])]
         return domain
 
     @classmethod

@@ -287,6 +287,22 @@ class Period(
                 ], limit=1)
         return periods[0] if periods else None
 
+    @classmethod
+    def last_started(cls, year, level, date):
+        """Return the period of the level in the year holding the date;
+        in holidays and summer the one that ended last; before the year,
+        its first"""
+        domain = [
+            ('year', '=', year.id),
+            ('kind', '=', level.period_kind),
+            ]
+        periods = cls.search(domain + [('start_date', '<=', date)],
+            order=[('start_date', 'DESC')], limit=1)
+        if not periods:
+            periods = cls.search(
+                domain, order=[('start_date', 'ASC')], limit=1)
+        return periods[0] if periods else None
+
 
 class Holiday(
         _YearDatesMixin, company_through('year'), ModelSQL, ModelView):

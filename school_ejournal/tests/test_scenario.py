@@ -26,6 +26,8 @@ import pathlib
 from trytond import backend
 from trytond.tests import test_tryton
 
+from .clock import CALENDAR_EDGES, travel
+
 
 def optionflags():
     "The doctest option flags of test_tryton.load_doc_tests"
@@ -36,6 +38,14 @@ def optionflags():
     if backend.name == 'sqlite':
         flags |= test_tryton.STRIP_DECIMAL
     return flags
+
+
+def expand(config):
+    """Return the configurations of one entry of a scenario's .json:
+    ``"today": "calendar edges"`` gives one per day of clock.CALENDAR_EDGES"""
+    if config.get('today') == 'calendar edges':
+        return [dict(config, today=day.isoformat()) for day in CALENDAR_EDGES]
+    return [config]
 
 
 def find_scenarios(directory):
@@ -49,18 +59,31 @@ def find_scenarios(directory):
                 configs = json.load(fp)
         else:
             configs = [{}]
+        configs = [c for entry in configs for c in expand(entry)]
         for i, globs in enumerate(configs):
-            id_ = path.name if i == 0 else f'{path.name}-{i}'
+            if 'today' in globs:
+                id_ = f"{path.name}-{globs['today']}"
+            else:
+                id_ = path.name if i == 0 else f'{path.name}-{i}'
             result.append((id_, str(path), globs))
     return result
 
 
 def run_scenario(path, globs=None):
     """Run one scenario; raise AssertionError carrying doctest's report
-    (failed example, expected and got) when it fails"""
+    (failed example, expected and got) when it fails.
+
+    The scenario runs at the day of globs['today'] (YYYY-MM-DD) when given,
+    else at clock.school_today(), the clock moved there by time-machine."""
+    globs = dict(globs or {})
+    with travel(globs.pop('today', None)):
+        _run_scenario(path, globs)
+
+
+def _run_scenario(path, globs):
     suite = doctest.DocFileSuite(
         os.path.abspath(path), module_relative=False,
-        globs=dict(globs or {}),
+        globs=globs,
         setUp=test_tryton.doctest_setup,
         tearDown=test_tryton.doctest_teardown,
         encoding='utf-8',
