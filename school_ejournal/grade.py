@@ -2,11 +2,6 @@
 # level of this repository contains the full copyright notices and license
 # terms.
 import math
-from decimal import ROUND_HALF_UP, Decimal
-
-from sql import Literal
-from sql.aggregate import Count, Sum
-from sql.operators import In
 
 from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, Unique, fields
@@ -16,7 +11,8 @@ from trytond.transaction import Transaction
 from trytond.wizard import Button, StateTransition, StateView, Wizard
 
 from .exceptions import GradeError
-from .lesson import NUMERIC_MARKS, PeriodLockMixin
+from .lesson import PeriodLockMixin
+from .mark import weighted_average
 
 GRADES = [
     (None, ""),
@@ -129,31 +125,16 @@ class Grade(PeriodLockMixin, ModelSQL, ModelView):
         Mark = pool.get('school.mark')
         Lesson = pool.get('school.lesson')
         Line = pool.get('school.lesson.line')
-        TaskType = pool.get('school.task.type')
         Configuration = pool.get('school.configuration')
         config = Configuration(1)
-        mark = Mark.__table__()
         lesson = Lesson.__table__()
-        type_ = TaskType.__table__()
         cursor = Transaction().connection.cursor()
-        numeric = In(mark.value, sorted(NUMERIC_MARKS))
-        cursor.execute(*mark
-            .join(lesson, condition=mark.lesson == lesson.id)
-            .join(type_, condition=mark.type == type_.id)
-            .select(mark.student,
-                Sum(type_.weight * mark.value.cast('INTEGER')),
-                Sum(type_.weight),
-                Count(mark.id),
-                where=(lesson.teaching == teaching.id)
-                & (lesson.period == period.id)
-                & (mark.cancelled == Literal(False))
-                & numeric,
-                group_by=[mark.student]))
+        cursor.execute(*Mark.average_query(
+                where=lambda mark, lesson: (lesson.teaching == teaching.id)
+                & (lesson.period == period.id)))
         stats = {}
         for student, weighted, weights, count in cursor:
-            average = (Decimal(str(weighted)) / Decimal(str(weights))
-                ).quantize(Decimal('0.01'), rounding=ROUND_HALF_UP)
-            stats[student] = (average, count)
+            stats[student] = (weighted_average(weighted, weights), count)
         line = Line.__table__()
         cursor.execute(*line
             .join(lesson, condition=line.lesson == lesson.id)
@@ -205,8 +186,7 @@ class Grade(PeriodLockMixin, ModelSQL, ModelView):
         to_save = []
         for student, values in sorted(by_student.items()):
             numbers = [int(v) for v in values if v and v.isdigit()]
-            average = (Decimal(sum(numbers)) / len(numbers)).quantize(
-                Decimal('0.01')) if numbers else None
+            average = weighted_average(sum(numbers), len(numbers))
             grade = existing.get(student) or cls(
                 teaching=teaching, student=student, period=None,
                 subject=teaching.subject, class_=teaching.class_)

@@ -2,7 +2,6 @@
 # level of this repository contains the full copyright notices and license
 # terms.
 from collections import defaultdict
-from decimal import ROUND_HALF_UP, Decimal
 
 from sql import Literal
 
@@ -11,7 +10,7 @@ from trytond.report import Report
 from trytond.tools import grouped_slice, reduce_ids
 from trytond.transaction import Transaction
 
-from .lesson import NUMERIC_MARKS
+from .mark import weighted_average
 
 ATTENDANCE_CODES = {
     'absent': 'Н',
@@ -43,7 +42,6 @@ class JournalPage(Report):
         Lesson = pool.get('school.lesson')
         Line = pool.get('school.lesson.line')
         Mark = pool.get('school.mark')
-        TaskType = pool.get('school.task.type')
         Student = pool.get('school.student')
         Enrolment = pool.get('school.enrolment')
         Date = pool.get('ir.date')
@@ -76,25 +74,24 @@ class JournalPage(Report):
                     attendance[(student_id, lesson_id)] = status
 
         mark = Mark.__table__()
-        type_ = TaskType.__table__()
         marks = defaultdict(list)
-        sums = defaultdict(lambda: [Decimal(0), Decimal(0)])
         for sub_ids in grouped_slice(lesson_ids):
-            cursor.execute(*mark.join(type_,
-                    condition=mark.type == type_.id).select(
-                    mark.lesson, mark.student, mark.value, type_.code,
-                    type_.weight,
+            cursor.execute(*mark.select(
+                    mark.lesson, mark.student, mark.value,
                     where=reduce_ids(mark.lesson, sub_ids)
                     & (mark.cancelled == Literal(False)),
                     order_by=[mark.id.asc]))
-            for lesson_id, student_id, value, code, weight in cursor:
+            for lesson_id, student_id, value in cursor:
                 student_ids.add(student_id)
                 marks[(student_id, lesson_id)].append(
                     MARK_LABELS.get(value, value))
-                if value in NUMERIC_MARKS:
-                    weight = Decimal(str(weight))
-                    sums[student_id][0] += weight * int(value)
-                    sums[student_id][1] += weight
+        # The averages of the term grades: the marks of the teaching's
+        # lessons of the period
+        cursor.execute(*Mark.average_query(
+                where=lambda mark, lesson: (lesson.teaching == teaching.id)
+                & (lesson.period == period.id)))
+        averages = {student: weighted_average(weighted, weights)
+            for student, weighted, weights, _ in cursor}
 
         if teaching.subgroup:
             student_ids.update(s.id for s in teaching.subgroup.students)
@@ -115,14 +112,11 @@ class JournalPage(Report):
                             ATTENDANCE_CODES.get(attendance.get(key)),
                             '/'.join(marks.get(key, []))]))
                 cells.append(text)
-            weighted, weights = sums.get(student.id, (0, 0))
-            average = (weighted / weights).quantize(
-                Decimal('0.01'), rounding=ROUND_HALF_UP) if weights else None
             rows.append({
                     'number': number,
                     'name': student.rec_name,
                     'cells': cells,
-                    'average': average,
+                    'average': averages.get(student.id),
                     })
         return {
             'teaching': teaching,

@@ -4,6 +4,9 @@
 import datetime as dt
 from collections import defaultdict
 
+from sql import Null
+from sql.aggregate import Count
+
 from trytond.i18n import gettext
 from trytond.model import (
     Index, ModelSQL, ModelView, Unique, Workflow, fields, sequence_ordered)
@@ -443,18 +446,44 @@ class Lesson(PeriodLockMixin, Workflow, ModelSQL, ModelView):
         return None
 
     @classmethod
-    def students_by_lesson(cls, lessons):
-        "Return {lesson id: [student ids]} of the class or subgroup that day"
+    def attendees_query(cls, where=None):
+        """Return the SQL query of (lesson, student): the students of each
+        lesson's class on the lesson's date (by their enrolments), of its
+        subgroup only for a subgroup's lesson.  where filters the lessons
+        (a condition on the returned query's lesson table, given as a
+        function of that table)."""
         pool = Pool()
         Enrolment = pool.get('school.enrolment')
-        result = {}
-        for lesson in lessons:
-            in_class = Enrolment.students_by_class(
-                [lesson.class_.id], lesson.date).get(lesson.class_.id, [])
-            if lesson.subgroup:
-                members = {s.id for s in lesson.subgroup.students}
-                in_class = [s for s in in_class if s in members]
-            result[lesson.id] = in_class
+        Member = pool.get('school.subgroup-school.student')
+        lesson = cls.__table__()
+        enrolment = Enrolment.__table__()
+        member = Member.__table__()
+        condition = (lesson.subgroup == Null) | (member.id != Null)
+        if where is not None:
+            condition &= where(lesson)
+        return (lesson
+            .join(enrolment, condition=(enrolment.class_ == lesson.class_)
+                & Enrolment._where_date(enrolment, lesson.date))
+            .join(member, 'LEFT',
+                condition=(member.subgroup == lesson.subgroup)
+                & (member.student == enrolment.student))
+            .select(lesson.id.as_('lesson'), enrolment.student.as_('student'),
+                where=condition,
+                group_by=[lesson.id, enrolment.student]))
+
+    @classmethod
+    def students_by_lesson(cls, lessons):
+        "Return {lesson id: [student ids]} of the class or subgroup that day"
+        cursor = Transaction().connection.cursor()
+        ids = sorted({int(l) for l in lessons})
+        result = {i: [] for i in ids}
+        for sub_ids in grouped_slice(ids):
+            cursor.execute(*cls.attendees_query(
+                    lambda lesson: reduce_ids(lesson.id, sub_ids)))
+            for lesson_id, student_id in cursor:
+                result[lesson_id].append(student_id)
+        for students in result.values():
+            students.sort()
         return result
 
     @classmethod
@@ -635,6 +664,32 @@ class LessonLine(ModelSQL, ModelView):
 
     def get_lesson_field(self, name):
         return getattr(self.lesson, name)
+
+    @classmethod
+    def attendance_query(cls, where=None, group_by=('student',)):
+        """Return the SQL query of (*group_by, attendance, count): the lines
+        of held lessons counted by attendance (None: present).  group_by
+        names columns of the line (student, lesson) or of its lesson
+        (teaching, class_, subject, period, date); where is a function of
+        (line, lesson) tables returning a condition."""
+        pool = Pool()
+        Lesson = pool.get('school.lesson')
+        line = cls.__table__()
+        lesson = Lesson.__table__()
+        columns = [
+            getattr(line if name in {'student', 'lesson'} else lesson, name)
+            for name in group_by]
+        condition = lesson.state == 'held'
+        if where is not None:
+            condition &= where(line, lesson)
+        return (line
+            .join(lesson, condition=line.lesson == lesson.id)
+            .select(
+                *(c.as_(n) for c, n in zip(columns, group_by)),
+                line.attendance.as_('attendance'),
+                Count(line.id).as_('count'),
+                where=condition,
+                group_by=[*columns, line.attendance]))
 
     def get_rec_name(self, name):
         return '%s — %s' % (self.lesson.rec_name, self.student.rec_name)

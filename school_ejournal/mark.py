@@ -2,6 +2,10 @@
 # level of this repository contains the full copyright notices and license
 # terms.
 import datetime as dt
+from decimal import ROUND_HALF_UP, Decimal
+
+from sql import Literal, Null
+from sql.aggregate import Count, Sum
 
 from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, Workflow, fields
@@ -12,6 +16,20 @@ from trytond.transaction import Transaction
 
 from .exceptions import MarkError
 from .lesson import MARKS, NUMERIC_MARKS, PeriodLockMixin
+
+
+def points(value):
+    "Return the points of a mark's value: 5 for «5», None for a pass"
+    return int(value) if value in NUMERIC_MARKS else None
+
+
+def weighted_average(weighted, weights):
+    """Return the weighted average of marks, to two decimals rounded half
+    up as school documents do, or None without marks"""
+    if not weights:
+        return None
+    return (Decimal(str(weighted)) / Decimal(str(weights))).quantize(
+        Decimal('0.01'), rounding=ROUND_HALF_UP)
 
 
 class Mark(PeriodLockMixin, ModelSQL, ModelView):
@@ -30,6 +48,10 @@ class Mark(PeriodLockMixin, ModelSQL, ModelView):
     value = fields.Selection(
         MARKS, "Mark", required=True, readonly=True, sort=False)
     value_string = value.translated('value')
+    points = fields.Integer(
+        "Points", readonly=True,
+        help="The value of a numeric mark as a number, empty for a pass "
+        "or a fail; averages are computed from it.")
     lesson = fields.Many2One(
         'school.lesson', "Lesson", required=True, readonly=True,
         ondelete='RESTRICT')
@@ -60,6 +82,60 @@ class Mark(PeriodLockMixin, ModelSQL, ModelView):
                     (t.student, Index.Equality())),
                 })
         cls._order = [('date', 'DESC'), ('id', 'DESC')]
+
+    @classmethod
+    def __register__(cls, module):
+        cursor = Transaction().connection.cursor()
+        table = cls.__table__()
+        table_h = cls.__table_handler__(module)
+        fill_points = not table_h.column_exist('points')
+        super().__register__(module)
+        # Migration from 8.0.0: points of the marks saved before
+        if fill_points:
+            for value in sorted(NUMERIC_MARKS):
+                cursor.execute(*table.update(
+                        [table.points], [int(value)],
+                        where=table.value == value))
+
+    @classmethod
+    def preprocess_values(cls, mode, values):
+        values = super().preprocess_values(mode, values)
+        if 'value' in values:
+            values['points'] = points(values['value'])
+        return values
+
+    @classmethod
+    def average_query(cls, where=None, group_by=('student',)):
+        """Return the SQL query of (*group_by, weighted, weights, count):
+        the sums of points × task type weight and of weights, and the number
+        of the numeric marks not cancelled, grouped by columns of the mark
+        (student, lesson, task, type, date) or of its lesson (teaching,
+        class_, subject, period).  where is a function of the (mark,
+        lesson) tables returning a condition.  weighted_average() turns the
+        sums into the average."""
+        pool = Pool()
+        Lesson = pool.get('school.lesson')
+        TaskType = pool.get('school.task.type')
+        mark = cls.__table__()
+        lesson = Lesson.__table__()
+        type_ = TaskType.__table__()
+        columns = [
+            getattr(mark if name in {
+                    'student', 'lesson', 'task', 'type', 'date'} else lesson,
+                name) for name in group_by]
+        condition = (mark.cancelled == Literal(False)) & (mark.points != Null)
+        if where is not None:
+            condition &= where(mark, lesson)
+        return (mark
+            .join(lesson, condition=mark.lesson == lesson.id)
+            .join(type_, condition=mark.type == type_.id)
+            .select(
+                *(c.as_(n) for c, n in zip(columns, group_by)),
+                Sum(type_.weight * mark.points).as_('weighted'),
+                Sum(type_.weight).as_('weights'),
+                Count(mark.id).as_('count'),
+                where=condition,
+                group_by=columns))
 
     def _lock_period(self):
         return self.lesson.period

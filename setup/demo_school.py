@@ -1519,6 +1519,7 @@ class Generator:
         from sql.aggregate import Max
 
         from trytond import backend
+        from trytond.modules.school_ejournal.mark import points as mark_points
         from trytond.transaction import Transaction
         pool = self.pool
         Lesson = pool.get('school.lesson')
@@ -1678,7 +1679,7 @@ class Generator:
         task_names = ['id', 'create_uid', 'create_date', 'lesson', 'type',
             'sequence', 'description']
         mark_names = ['id', 'create_uid', 'create_date', 'task', 'student',
-            'value', 'lesson', 'date', 'type', 'late', 'cancelled']
+            'value', 'lesson', 'date', 'type', 'late', 'cancelled', 'points']
 
         groups = defaultdict(list)
         for row in lessons:
@@ -1788,11 +1789,11 @@ class Generator:
                             if delay else filled)
                         entered = max(entered, at)
                         for student in students_marked:
+                            value = mark_value(
+                                student, code, task_code == 'К')
                             marks.append((None, user, at, task_id, student,
-                                    mark_value(student, code,
-                                        task_code == 'К'),
-                                    lesson_id, date, types[task_code],
-                                    bool(delay), False))
+                                    value, lesson_id, date, types[task_code],
+                                    bool(delay), False, mark_points(value)))
                 updates.append(('held', line_id, topic, homework, due,
                         entered, user, user, entered, lesson_id))
             for row, line_id in zip(lines, reserve(Line, len(lines))):
