@@ -134,8 +134,10 @@ class JournalQueryTestCase(unittest.TestCase):
                     'check_days': 60},
                 {'code': 'Х5', 'name': 'Weight 5', 'weight': Decimal(5),
                     'check_days': 60}])
-        Bell.create([{'number': n, 'start': dt.time(8 + n),
-                        'end': dt.time(8 + n, 45)} for n in [1, 2, 3]])
+        Bell.create([{
+                    'number': n, 'start': dt.time(8 + n),
+                    'end': dt.time(8 + n, 45),
+                    } for n in [1, 2, 3]])
         Timetable.create([
                 {'period': q2.id, 'teaching': math_5a.id, 'weekday': '0',
                     'number': 1},
