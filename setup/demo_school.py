@@ -1518,8 +1518,8 @@ class Generator:
         from sql import Column
         from sql.aggregate import Max
 
+        from school_ejournal.mark import points as mark_points
         from trytond import backend
-        from trytond.modules.school_ejournal.mark import points as mark_points
         from trytond.transaction import Transaction
         pool = self.pool
         Lesson = pool.get('school.lesson')
