@@ -65,8 +65,8 @@ class Database:
         config.update_etc(str(config_file))
         self.name = name
         self.uri = config.get('database', 'uri') or 'sqlite://'
-        self.path = Path(config.get('database', 'path') or
-            os.path.join(os.path.expanduser('~'), 'db'))
+        self.path = Path(config.get('database', 'path')
+            or os.path.join(os.path.expanduser('~'), 'db'))
         self.scheme = urlparse(self.uri).scheme.split('+')[0]
         if self.scheme not in {'sqlite', 'postgresql'}:
             raise BackupError(f"unsupported database URI {self.uri}")
@@ -243,7 +243,8 @@ def verify(archive, work):
     except ValueError as exception:
         raise BackupError(f"{archive}: bad {MANIFEST}: {exception}")
     if manifest.get('format') != FORMAT:
-        raise BackupError(f"{archive}: unknown format {manifest.get('format')}")
+        raise BackupError(
+            f"{archive}: unknown format {manifest.get('format')}")
     for name, digest in manifest['files'].items():
         path = work / name
         if not path.is_file() or sha256(path) != digest:
