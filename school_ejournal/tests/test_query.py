@@ -15,7 +15,8 @@ from decimal import Decimal
 
 from trytond.modules.company.tests import create_company
 from trytond.pool import Pool
-from trytond.tests.test_tryton import activate_module, with_transaction
+from trytond.tests.test_tryton import (
+    activate_module, drop_db, with_transaction)
 from trytond.transaction import Transaction
 
 from ..mark import weighted_average
@@ -29,7 +30,15 @@ class JournalQueryTestCase(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
+        super().setUpClass()
+        drop_db()
         activate_module('school_ejournal')
+
+    @classmethod
+    def tearDownClass(cls):
+        super().tearDownClass()
+        # Close the connections: the scenarios drop and restore the database
+        drop_db()
 
     def school(self):
         pool = Pool()
