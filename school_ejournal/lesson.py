@@ -96,7 +96,7 @@ class Lesson(ClosedFieldsMixin, PeriodLockMixin, Workflow, ModelSQL,
     # from the date
     _system_fields = frozenset({
             'state', 'filled_at', 'filled_by', 'company', 'class_',
-            'subgroup', 'subject', 'teacher', 'period'})
+            'subgroup', 'subject', 'teacher', 'period', 'timetable'})
     # Fields a teacher writes when filling in the lesson
     _fill_fields = frozenset({
             'topic', 'homework', 'homework_due', 'plan_line', 'tasks',
