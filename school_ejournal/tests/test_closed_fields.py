@@ -24,8 +24,7 @@ from trytond.tests.test_tryton import drop_db
 from trytond.tests.tools import activate_modules, set_user
 from trytond.transaction import Transaction
 
-from school_ejournal.common import ClosedFieldsMixin
-
+from ..common import ClosedFieldsMixin
 from .access_matrix import ROLES
 from .tools import create_journal_school, create_user, task_type
 
