@@ -1,7 +1,13 @@
 # This file is part of the school e-journal.  The COPYRIGHT file at the top
 # level of this repository contains the full copyright notices and license
 # terms.
-from trytond.model import fields
+from trytond.i18n import gettext
+from trytond.model import Model, fields
+from trytond.model.exceptions import AccessError
+from trytond.pool import Pool
+from trytond.transaction import Transaction, check_access
+
+from .exceptions import ClosedFieldError
 
 
 def company_through(path):
@@ -23,3 +29,117 @@ def company_through(path):
             return [('%s.%s' % (path, clause[0]), *clause[1:])]
 
     return CompanyThroughMixin
+
+
+def system_context():
+    """Return the context in which the journal itself writes closed fields.
+
+    Clients cannot set it: trytond.rpc strips every context key starting
+    with '_' from what a client sends."""
+    return Transaction().set_context(_school_system=True)
+
+
+class ClosedFieldsMixin:
+    """Fields no client writes, whatever its role (the administrator too).
+
+    ``_system_fields`` are set by the journal itself: workflow states
+    (changed only by their buttons), stamps (who and when), computed values
+    and values copied from another record.  A client may neither write them
+    nor create a record with a value other than the default.
+
+    ``_fixed_fields`` are given when the record is created and never
+    written by a client afterwards.
+
+    A client is a call with access checks on (RPC: proteus, sao, JSON-RPC);
+    the journal's own code (buttons, wizards, ``system_context()``) is not.
+    Models that fill values from other records on creation do it in
+    ``_complete_values`` so that the client's own values are checked first.
+    """
+    __slots__ = ()
+    _system_fields = frozenset()
+    _fixed_fields = frozenset()
+
+    @classmethod
+    def _closed_by_client(cls, external=None):
+        """Tell if the current call comes from a client; external is the
+        flag given to check_modification, which runs without access checks
+        """
+        transaction = Transaction()
+        if external is None:
+            external = transaction.user and transaction.check_access
+        return bool(external
+            and not transaction.context.get('_school_system'))
+
+    @classmethod
+    def _is_default(cls, name, value):
+        default = cls._defaults[name]() if name in cls._defaults else None
+        if isinstance(cls._fields[name], fields.Boolean):
+            return bool(value) == bool(default)
+        if isinstance(value, Model):
+            value = value.id
+        return value is None or value == default
+
+    @classmethod
+    def check_closed_create(cls, vlist):
+        "Refuse client values of system fields in vlist"
+        if not cls._closed_by_client():
+            return
+        for values in vlist:
+            for name in sorted(values.keys() & cls._system_fields):
+                if not cls._is_default(name, values[name]):
+                    raise ClosedFieldError(gettext(
+                            'school_ejournal.msg_closed_field_create',
+                            **cls.__names__(field=name)))
+
+    @classmethod
+    def check_closed_write(cls, records, values, external=True):
+        "Refuse client writes of closed fields"
+        if not records or not cls._closed_by_client(external):
+            return
+        for name in sorted(values.keys() & cls._system_fields):
+            raise ClosedFieldError(gettext(
+                    'school_ejournal.msg_closed_field_system',
+                    **cls.__names__(field=name, record=records[0])))
+        for name in sorted(values.keys() & cls._fixed_fields):
+            raise ClosedFieldError(gettext(
+                    'school_ejournal.msg_closed_field_fixed',
+                    **cls.__names__(field=name, record=records[0])))
+
+    @classmethod
+    def _complete_values(cls, vlist):
+        "Return vlist with the values the journal fills on creation"
+        return vlist
+
+    @classmethod
+    def create(cls, vlist):
+        cls.check_closed_create(vlist)
+        return super().create(cls._complete_values([v.copy() for v in vlist]))
+
+    @classmethod
+    def check_modification(cls, mode, records, values=None, external=False):
+        if mode == 'write':
+            cls.check_closed_write(records, values, external=external)
+        super().check_modification(
+            mode, records, values=values, external=external)
+
+
+def check_writable(records):
+    """Refuse writing the records unless the user may write them as a
+    client: wizards run without access checks, so their transitions ask"""
+    pool = Pool()
+    ModelAccess = pool.get('ir.model.access')
+    Rule = pool.get('ir.rule')
+    if not records or not Transaction().user:
+        return
+    Model = records[0].__class__
+    ids = {r.id for r in records}
+    with check_access():
+        ModelAccess.check(Model.__name__, 'write')
+        domain = Rule.domain_get(Model.__name__, mode='write')
+        if domain:
+            ids -= {r.id for r in Model.search([
+                        ('id', 'in', list(ids)), domain])}
+    if ids:
+        raise AccessError(gettext(
+                'school_ejournal.msg_not_writable',
+                record=Model(min(ids)).rec_name))

@@ -2,7 +2,7 @@
 # level of this repository contains the full copyright notices and license
 # terms.
 from trytond.exceptions import UserError
-from trytond.model.exceptions import ValidationError
+from trytond.model.exceptions import AccessError, ValidationError
 
 
 class DateError(ValidationError):
@@ -51,3 +51,7 @@ class GradeError(ValidationError):
 
 class PlanError(ValidationError):
     "A thematic plan does not match the curriculum"
+
+
+class ClosedFieldError(AccessError):
+    "A field is written only by the journal itself or fixed at creation"

@@ -5,13 +5,15 @@ import math
 
 from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, Unique, fields
+from trytond.model.exceptions import AccessError
 from trytond.pool import Pool
 from trytond.pyson import Eval
 from trytond.transaction import Transaction
 from trytond.wizard import Button, StateTransition, StateView, Wizard
 
+from .common import ClosedFieldsMixin
 from .exceptions import GradeError
-from .lesson import PeriodLockMixin
+from .lesson import PeriodLockMixin, user_employees, user_in
 from .mark import weighted_average
 
 GRADES = [
@@ -37,9 +39,13 @@ def propose(average, count, threshold, min_marks):
     return str(min(max(int(whole), 1), 5))
 
 
-class Grade(PeriodLockMixin, ModelSQL, ModelView):
+class Grade(ClosedFieldsMixin, PeriodLockMixin, ModelSQL, ModelView):
     "A term or year grade of a student in a subject"
     __name__ = 'school.grade'
+    # Computed from the marks, or copied from the teaching
+    _system_fields = frozenset({
+            'marks', 'average', 'proposed', 'subject', 'class_'})
+    _fixed_fields = frozenset({'teaching', 'student', 'period'})
 
     _states = {'readonly': Eval('period_state') == 'closed'}
 
@@ -99,6 +105,29 @@ class Grade(PeriodLockMixin, ModelSQL, ModelView):
 
     def _lock_period(self):
         return self.period
+
+    @classmethod
+    def _complete_values(cls, vlist):
+        pool = Pool()
+        Teaching = pool.get('school.teaching')
+        vlist = super()._complete_values(vlist)
+        teachings = {t.id: t for t in Teaching.browse(
+                list({v['teaching'] for v in vlist if v.get('teaching')}))}
+        for values in vlist:
+            teaching = teachings.get(values.get('teaching'))
+            if teaching:
+                values['subject'] = teaching.subject.id
+                values['class_'] = teaching.class_.id
+        return vlist
+
+    @classmethod
+    def check_teacher(cls, teaching):
+        "Refuse computing the grades of a teaching to another teacher"
+        if (teaching.teacher.id not in user_employees()
+                and not user_in('deputy_academic')):
+            raise AccessError(gettext(
+                    'school_ejournal.msg_grade_not_yours',
+                    teaching=teaching.rec_name))
 
     def get_rec_name(self, name):
         return '%s, %s, %s' % (
@@ -239,6 +268,7 @@ class ComputeGrades(Wizard):
     def transition_compute(self):
         pool = Pool()
         Grade = pool.get('school.grade')
+        Grade.check_teacher(self.start.teaching)
         if self.start.period:
             Grade.compute(self.start.teaching, self.start.period)
         else:

@@ -16,6 +16,7 @@ from trytond.pyson import Bool, Eval, If
 from trytond.tools import grouped_slice, reduce_ids
 from trytond.transaction import Transaction
 
+from .common import ClosedFieldsMixin
 from .exceptions import LessonError, PeriodClosedError
 from .timetable import dates_of
 
@@ -90,9 +91,21 @@ class PeriodLockMixin:
         cls.check_period_open(records)
 
 
-class Lesson(PeriodLockMixin, Workflow, ModelSQL, ModelView):
+class Lesson(ClosedFieldsMixin, PeriodLockMixin, Workflow, ModelSQL,
+        ModelView):
     "A lesson of a class or subgroup on a date"
     __name__ = 'school.lesson'
+    # The class, subject and teacher come from the teaching, the period
+    # from the date
+    _system_fields = frozenset({
+            'state', 'filled_at', 'filled_by', 'company', 'class_',
+            'subgroup', 'subject', 'teacher', 'period', 'timetable'})
+    # Fields a teacher writes when filling in the lesson
+    _fill_fields = frozenset({
+            'topic', 'homework', 'homework_due', 'plan_line', 'tasks',
+            'lines'})
+    # Fields that place the lesson in the journal
+    _place_fields = frozenset({'date', 'number', 'teaching'})
 
     _held_states = {
         'readonly': Eval('state') == 'cancelled',
@@ -282,52 +295,82 @@ class Lesson(PeriodLockMixin, Workflow, ModelSQL, ModelView):
             return [('date', '>=', monday), ('date', '<=', sunday)]
         return ['OR', ('date', '<', monday), ('date', '>', sunday)]
 
-    def may_teach(self):
+    def taught_by_user(self):
         "Tell if the user teaches this lesson or substitutes for it"
         employees = user_employees()
         return (Transaction().user == 0
             or self.teacher.id in employees
-            or any(s.substitute.id in employees for s in self.substitutions)
+            or any(s.substitute.id in employees for s in self.substitutions))
+
+    def may_teach(self):
+        "Tell if the user teaches this lesson, substitutes or manages it"
+        return (self.taught_by_user()
             or user_in('school_admin', 'deputy_academic'))
 
     @classmethod
+    def check_filler(cls, lessons):
+        """Refuse filling in lessons the user neither teaches nor
+        substitutes for: the deputy and the administrator fill in another
+        teacher's lesson only as its recorded substitute (T2)"""
+        for lesson in lessons:
+            if lesson.taught_by_user():
+                continue
+            if user_in('school_admin', 'deputy_academic'):
+                raise LessonError(gettext(
+                        'school_ejournal.msg_lesson_fill_substitution',
+                        lesson=lesson.rec_name,
+                        teacher=lesson.teacher.rec_name))
+            raise AccessError(gettext(
+                    'school_ejournal.msg_lesson_not_yours',
+                    lesson=lesson.rec_name))
+
+    @classmethod
+    def _teaching_values(cls, teaching):
+        "Return the values a lesson copies from its teaching"
+        return {
+            'class_': teaching.class_.id,
+            'subgroup': teaching.subgroup and teaching.subgroup.id,
+            'subject': teaching.subject.id,
+            'teacher': teaching.teacher.id,
+            'company': teaching.company.id,
+            }
+
+    @classmethod
     def preprocess_values(cls, mode, values):
+        pool = Pool()
+        Teaching = pool.get('school.teaching')
         values = super().preprocess_values(mode, values)
-        if mode == 'write' and values.keys() & {
-                'topic', 'homework', 'homework_due', 'plan_line',
-                'tasks', 'lines'}:
+        if mode == 'write' and values.keys() & cls._fill_fields:
             values['filled_at'] = dt.datetime.now()
             values['filled_by'] = Transaction().user
+        if mode == 'write' and values.get('teaching'):
+            # Another teaching of a planned lesson: no stale class, subject
+            # or teacher
+            values.update(cls._teaching_values(Teaching(values['teaching'])))
         return values
 
     @classmethod
-    def create(cls, vlist):
+    def _complete_values(cls, vlist):
         pool = Pool()
         Teaching = pool.get('school.teaching')
         Period = pool.get('school.period')
+        vlist = super()._complete_values(vlist)
         # Read the teachings once for all the lessons
         teachings = {t.id: t for t in Teaching.browse(
                 list({v['teaching'] for v in vlist if v.get('teaching')}))}
         periods = {}
-        vlist = [v.copy() for v in vlist]
         for values in vlist:
             teaching = teachings.get(values.get('teaching'))
             if not teaching:
                 continue
-            values.update({
-                    'class_': teaching.class_.id,
-                    'subgroup': teaching.subgroup and teaching.subgroup.id,
-                    'subject': teaching.subject.id,
-                    'teacher': teaching.teacher.id,
-                    'company': teaching.company.id,
-                    })
+            values.update(cls._teaching_values(teaching))
             if values.get('date') and not values.get('period'):
                 key = (teaching.class_.level, values['date'])
                 if key not in periods:
                     periods[key] = Period.find(*key)
                 if periods[key]:
                     values['period'] = periods[key].id
-        return super().create(vlist)
+        return vlist
 
     @classmethod
     def validate_fields(cls, lessons, field_names):
@@ -336,7 +379,9 @@ class Lesson(PeriodLockMixin, Workflow, ModelSQL, ModelView):
             for lesson in lessons:
                 if not lesson.period or not (
                         lesson.period.start_date <= lesson.date
-                        <= lesson.period.end_date):
+                        <= lesson.period.end_date) or (
+                        lesson.period.kind
+                        != lesson.class_.level.period_kind):
                     raise LessonError(gettext(
                             'school_ejournal.msg_lesson_outside_period',
                             lesson=lesson.rec_name))
@@ -351,14 +396,20 @@ class Lesson(PeriodLockMixin, Workflow, ModelSQL, ModelView):
                     raise AccessError(gettext(
                             'school_ejournal.msg_lesson_not_yours',
                             lesson=lesson.rec_name))
-        if mode == 'write' and values.keys() & {
-                'date', 'number', 'teaching', 'period', 'class_', 'subgroup',
-                'subject', 'teacher'}:
+        if external and mode == 'write' and values.keys() & cls._fill_fields:
+            cls.check_filler(lessons)
+        if mode == 'write' and values.keys() & cls._place_fields:
+            # A lesson keeps its day once it is held or has records
             for lesson in lessons:
                 if lesson.state != 'planned':
                     raise LessonError(gettext(
                             'school_ejournal.msg_lesson_move_held',
                             lesson=lesson.rec_name))
+            filled = cls.filled(lessons)
+            if filled:
+                raise LessonError(gettext(
+                        'school_ejournal.msg_lesson_move_filled',
+                        lesson=filled[0].rec_name))
         if mode == 'write' and values.keys() & {'topic', 'lines', 'tasks'}:
             today = Pool().get('ir.date').today()
             for lesson in lessons:
@@ -381,6 +432,7 @@ class Lesson(PeriodLockMixin, Workflow, ModelSQL, ModelView):
                 raise LessonError(gettext(
                         'school_ejournal.msg_lesson_future',
                         lesson=lesson.rec_name))
+        cls.check_filler(lessons)
         students = cls.students_by_lesson(lessons)
         existing = {(l.lesson.id, l.student.id) for l in Line.search([
                     ('lesson', 'in', [l.id for l in lessons]),
@@ -407,7 +459,31 @@ class Lesson(PeriodLockMixin, Workflow, ModelSQL, ModelView):
     @ModelView.button
     @Workflow.transition('cancelled')
     def cancel(cls, lessons):
-        pass
+        # A cancelled lesson would keep marks and absences nobody reads
+        filled = cls.filled(lessons)
+        if filled:
+            raise LessonError(gettext(
+                    'school_ejournal.msg_lesson_cancel_filled',
+                    lesson=filled[0].rec_name))
+
+    @classmethod
+    def filled(cls, lessons):
+        "Return the lessons that have attendance lines, tasks or marks"
+        pool = Pool()
+        Line = pool.get('school.lesson.line')
+        Task = pool.get('school.lesson.task')
+        Mark = pool.get('school.mark')
+        ids = [l.id for l in lessons]
+        found = set()
+        for Model in [Line, Task, Mark]:
+            for sub_ids in grouped_slice(ids):
+                table = Model.__table__()
+                cursor = Transaction().connection.cursor()
+                cursor.execute(*table.select(table.lesson,
+                        where=reduce_ids(table.lesson, sub_ids),
+                        group_by=[table.lesson]))
+                found.update(l for l, in cursor)
+        return [l for l in lessons if l.id in found]
 
     @classmethod
     @ModelView.button
@@ -583,10 +659,43 @@ class TaskType(sequence_ordered(), ModelSQL, ModelView):
     def search_rec_name(cls, name, clause):
         return ['OR', ('code', *clause[1:]), ('name', *clause[1:])]
 
+    @classmethod
+    def check_modification(cls, mode, types, values=None, external=False):
+        pool = Pool()
+        Mark = pool.get('school.mark')
+        Lesson = pool.get('school.lesson')
+        Period = pool.get('school.period')
+        super().check_modification(
+            mode, types, values=values, external=external)
+        if mode == 'write' and 'weight' in values:
+            # The averages and grades of a closed period keep the weights
+            # they were computed with
+            mark = Mark.__table__()
+            lesson = Lesson.__table__()
+            period = Period.__table__()
+            cursor = Transaction().connection.cursor()
+            for sub_ids in grouped_slice([t.id for t in types]):
+                cursor.execute(*mark
+                    .join(lesson, condition=mark.lesson == lesson.id)
+                    .join(period, condition=lesson.period == period.id)
+                    .select(mark.type, period.id,
+                        where=reduce_ids(mark.type, sub_ids)
+                        & (period.state == 'closed'),
+                        limit=1))
+                row = cursor.fetchone()
+                if row:
+                    raise LessonError(gettext(
+                            'school_ejournal.msg_task_type_weight_closed',
+                            type=cls(row[0]).rec_name,
+                            period=Period(row[1]).rec_name))
 
-class Task(sequence_ordered(), ModelSQL, ModelView):
+
+class Task(
+        ClosedFieldsMixin, PeriodLockMixin, sequence_ordered(), ModelSQL,
+        ModelView):
     "A task done at a lesson, marked with its type"
     __name__ = 'school.lesson.task'
+    _fixed_fields = frozenset({'lesson'})
 
     lesson = fields.Many2One(
         'school.lesson', "Lesson", required=True, ondelete='CASCADE')
@@ -605,12 +714,19 @@ class Task(sequence_ordered(), ModelSQL, ModelView):
             self.lesson.rec_name, self.type.code,
             ' — %s' % self.description if self.description else '')
 
+    def _lock_period(self):
+        return self.lesson.period
+
     @classmethod
     def check_modification(cls, mode, tasks, values=None, external=False):
         pool = Pool()
         Mark = pool.get('school.mark')
+        Lesson = pool.get('school.lesson')
         super().check_modification(
             mode, tasks, values=values, external=external)
+        if external:
+            Lesson.check_filler(
+                Lesson.browse(list({t.lesson.id for t in tasks})))
         if mode == 'delete' or (mode == 'write' and 'type' in values):
             marks = Mark.search([('task', 'in', [t.id for t in tasks])],
                 limit=1)
@@ -620,9 +736,10 @@ class Task(sequence_ordered(), ModelSQL, ModelView):
                         task=marks[0].task.rec_name))
 
 
-class LessonLine(ModelSQL, ModelView):
+class LessonLine(ClosedFieldsMixin, ModelSQL, ModelView):
     "A student at a lesson: attendance and marks"
     __name__ = 'school.lesson.line'
+    _fixed_fields = frozenset({'lesson', 'student'})
     # Every version is kept in the history table, which serves as the audit
     # trail instead of one ir.model.log row per line and save
     _history = True
@@ -814,33 +931,53 @@ class LessonLine(ModelSQL, ModelView):
         super().check_modification(
             mode, lines, values=values, external=external)
         lesson_of = cls._lesson_of(lines)
-        lessons = Lesson.browse(list(set(lesson_of.values())))
-        Lesson.check_period_open(lessons)
+        lessons = {l.id: l for l in Lesson.browse(
+                list(set(lesson_of.values())))}
+        Lesson.check_period_open(lessons.values())
         if not external:
             return
-        teaches = {l.id: l.may_teach() for l in lessons}
-        if mode == 'delete':
-            for line in lines:
-                if not teaches[lesson_of[line.id]]:
-                    raise AccessError(gettext(
-                            'school_ejournal.msg_lesson_not_yours',
-                            lesson=line.lesson.rec_name))
+        if mode in {'create', 'delete'}:
+            Lesson.check_filler(lessons.values())
         elif mode == 'write':
+            teaches = {i: l.taught_by_user() for i, l in lessons.items()}
             for line in lines:
                 if teaches[lesson_of[line.id]]:
                     continue
-                # The class teacher only corrects the reasons of absences
+                # The class teacher and the deputy only correct the reasons
+                # of absences
                 if (values.keys() != {'attendance'}
                         or line.attendance not in ABSENCE_REASONS
                         or values['attendance'] not in ABSENCE_REASONS):
+                    if user_in('school_admin', 'deputy_academic'):
+                        Lesson.check_filler([lessons[lesson_of[line.id]]])
                     raise AccessError(gettext(
                             'school_ejournal.msg_attendance_reason_only',
                             line=line.rec_name))
 
+    @classmethod
+    def validate_fields(cls, lines, field_names):
+        pool = Pool()
+        Lesson = pool.get('school.lesson')
+        super().validate_fields(lines, field_names)
+        if field_names & {'lesson', 'student'}:
+            # Attendance is kept for the students of the class or subgroup
+            # on the day of the lesson only
+            lessons = {l.lesson for l in lines}
+            students = Lesson.students_by_lesson(lessons)
+            for line in lines:
+                lesson = line.lesson
+                if line.student.id not in students[lesson.id]:
+                    raise LessonError(gettext(
+                            'school_ejournal.msg_lesson_line_student',
+                            student=line.student.rec_name,
+                            lesson=lesson.rec_name,
+                            group=(lesson.subgroup or lesson.class_).rec_name))
 
-class Substitution(ModelSQL, ModelView):
+
+class Substitution(ClosedFieldsMixin, ModelSQL, ModelView):
     "A lesson given by another teacher (журнал замены уроков)"
     __name__ = 'school.substitution'
+    _system_fields = frozenset({'recorded_by'})
 
     lesson = fields.Many2One(
         'school.lesson', "Lesson", required=True, ondelete='CASCADE',
@@ -898,3 +1035,16 @@ class Substitution(ModelSQL, ModelView):
         if mode == 'create':
             values['recorded_by'] = Transaction().user
         return values
+
+    @classmethod
+    def validate_fields(cls, substitutions, field_names):
+        super().validate_fields(substitutions, field_names)
+        if field_names & {'lesson', 'absent_teacher'}:
+            for substitution in substitutions:
+                lesson = substitution.lesson
+                if substitution.absent_teacher != lesson.teacher:
+                    raise LessonError(gettext(
+                            'school_ejournal.msg_substitution_absent_teacher',
+                            lesson=lesson.rec_name,
+                            teacher=lesson.teacher.rec_name,
+                            absent=substitution.absent_teacher.rec_name))

@@ -12,8 +12,10 @@ from trytond.model import Index, ModelSQL, ModelView, Workflow, fields
 from trytond.model.exceptions import AccessError
 from trytond.pool import Pool
 from trytond.pyson import Eval
+from trytond.tools import grouped_slice, reduce_ids
 from trytond.transaction import Transaction
 
+from .common import ClosedFieldsMixin
 from .exceptions import MarkError
 from .lesson import MARKS, NUMERIC_MARKS, PeriodLockMixin
 
@@ -32,9 +34,13 @@ def weighted_average(weighted, weights):
         Decimal('0.01'), rounding=ROUND_HALF_UP)
 
 
-class Mark(PeriodLockMixin, ModelSQL, ModelView):
+class Mark(ClosedFieldsMixin, PeriodLockMixin, ModelSQL, ModelView):
     "A mark of a student for a task of a lesson; never changed in place"
     __name__ = 'school.mark'
+    # The lesson, date and type come from the task
+    _system_fields = frozenset({
+            'lesson', 'date', 'type', 'late', 'cancelled', 'points'})
+    _fixed_fields = frozenset({'task', 'student', 'value'})
     # A mark is created once and changed only through its corrections,
     # which keep who, when, why and both values
     _log = False
@@ -154,15 +160,15 @@ class Mark(PeriodLockMixin, ModelSQL, ModelView):
             self.date.strftime('%d.%m.%Y'), self.lesson.subject.rec_name)
 
     @classmethod
-    def create(cls, vlist):
+    def _complete_values(cls, vlist):
         pool = Pool()
         Task = pool.get('school.lesson.task')
         Date = pool.get('ir.date')
+        vlist = super()._complete_values(vlist)
         today = Date.today()
         # The lesson, date and type come from the task, read once for all
         tasks = {t.id: t for t in Task.browse(
                 list({v['task'] for v in vlist if v.get('task')}))}
-        vlist = [v.copy() for v in vlist]
         for values in vlist:
             task = tasks.get(values.get('task'))
             if task:
@@ -170,10 +176,12 @@ class Mark(PeriodLockMixin, ModelSQL, ModelView):
                 values['date'] = task.lesson.date
                 values['type'] = task.type.id
                 values['late'] = today > task.lesson.date
-        return super().create(vlist)
+        return vlist
 
     @classmethod
     def check_modification(cls, mode, marks, values=None, external=False):
+        pool = Pool()
+        Lesson = pool.get('school.lesson')
         super().check_modification(
             mode, marks, values=values, external=external)
         if mode in {'write', 'delete'} and not Transaction().context.get(
@@ -181,6 +189,9 @@ class Mark(PeriodLockMixin, ModelSQL, ModelView):
             raise AccessError(gettext(
                     'school_ejournal.msg_mark_change',
                     mark=marks[0].rec_name))
+        if mode == 'create' and external:
+            Lesson.check_filler(
+                Lesson.browse(list({m.lesson.id for m in marks})))
 
     @classmethod
     def validate(cls, marks):
@@ -190,6 +201,7 @@ class Mark(PeriodLockMixin, ModelSQL, ModelView):
         super().validate(marks)
         today = Date.today()
         students = Lesson.students_by_lesson({m.lesson for m in marks})
+        cls.check_unique(marks)
         for mark in marks:
             lesson = mark.lesson
             if not lesson.class_.level.marks:
@@ -224,10 +236,38 @@ class Mark(PeriodLockMixin, ModelSQL, ModelView):
                         days=mark.type.check_days,
                         limit=limit.strftime('%d.%m.%Y')))
 
+    @classmethod
+    def check_unique(cls, marks):
+        "Refuse a second mark of a student for a task unless one is cancelled"
+        table = cls.__table__()
+        other = cls.__table__()
+        cursor = Transaction().connection.cursor()
+        for sub_ids in grouped_slice([m.id for m in marks]):
+            cursor.execute(*table
+                .join(other, condition=(table.task == other.task)
+                    & (table.student == other.student)
+                    & (table.id != other.id))
+                .select(table.id,
+                    where=reduce_ids(table.id, sub_ids)
+                    & (table.cancelled == Literal(False))
+                    & (other.cancelled == Literal(False)),
+                    limit=1))
+            row = cursor.fetchone()
+            if row:
+                mark = cls(row[0])
+                raise MarkError(gettext(
+                        'school_ejournal.msg_mark_second',
+                        mark=mark.rec_name, task=mark.task.rec_name))
 
-class MarkCorrection(Workflow, ModelSQL, ModelView):
+
+class MarkCorrection(
+        ClosedFieldsMixin, Workflow, ModelSQL, ModelView):
     "A reasoned request to change or cancel a saved mark"
     __name__ = 'school.mark.correction'
+    _system_fields = frozenset({
+            'state', 'old_value', 'requested_by', 'requested_at',
+            'decided_by', 'decided_at'})
+    _fixed_fields = frozenset({'mark'})
 
     _states = {'readonly': Eval('state') != 'requested'}
 
@@ -327,11 +367,24 @@ class MarkCorrection(Workflow, ModelSQL, ModelView):
                             correction=correction.rec_name))
 
     @classmethod
+    def check_decider(cls, corrections):
+        "Refuse a decision by the requester: nobody approves oneself"
+        user = Transaction().user
+        if not user:
+            return
+        for correction in corrections:
+            if correction.requested_by and correction.requested_by.id == user:
+                raise AccessError(gettext(
+                        'school_ejournal.msg_correction_own',
+                        correction=correction.rec_name))
+
+    @classmethod
     @ModelView.button
     @Workflow.transition('approved')
     def approve(cls, corrections):
         pool = Pool()
         Mark = pool.get('school.mark')
+        cls.check_decider(corrections)
         with Transaction().set_context(_school_mark_correction=True):
             for correction in corrections:
                 if correction.new_value:
@@ -348,6 +401,7 @@ class MarkCorrection(Workflow, ModelSQL, ModelView):
     @ModelView.button
     @Workflow.transition('refused')
     def refuse(cls, corrections):
+        cls.check_decider(corrections)
         cls.write(corrections, {
                 'decided_by': Transaction().user,
                 'decided_at': dt.datetime.now(),

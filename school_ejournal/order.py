@@ -10,6 +10,7 @@ from trytond.pool import Pool
 from trytond.pyson import Eval
 from trytond.transaction import Transaction
 
+from .common import ClosedFieldsMixin
 from .exceptions import EnrolmentError, OrderError
 
 ORDER_KINDS = [
@@ -19,9 +20,10 @@ ORDER_KINDS = [
     ]
 
 
-class Order(Workflow, ModelSQL, ModelView):
+class Order(ClosedFieldsMixin, Workflow, ModelSQL, ModelView):
     "An order of the head (приказ) that moves students"
     __name__ = 'school.order'
+    _system_fields = frozenset({'state', 'applied_by'})
 
     _states = {
         'readonly': Eval('state') != 'draft',
@@ -128,9 +130,10 @@ class Order(Workflow, ModelSQL, ModelView):
         cls.write(orders, {'applied_by': Transaction().user})
 
 
-class OrderLine(ModelSQL, ModelView):
+class OrderLine(ClosedFieldsMixin, ModelSQL, ModelView):
     "A student named in an order"
     __name__ = 'school.order.line'
+    _fixed_fields = frozenset({'order'})
 
     _states = {
         'readonly': Eval('order_state') != 'draft',

@@ -13,8 +13,9 @@ from trytond.pyson import Eval
 from trytond.transaction import Transaction
 from trytond.wizard import Button, StateTransition, StateView, Wizard
 
-from .common import company_through
+from .common import ClosedFieldsMixin, check_writable, company_through
 from .exceptions import PlanError
+from .lesson import user_employees
 
 LINE_KINDS = [
     ('lesson', "Lesson"),
@@ -25,9 +26,13 @@ LINE_KINDS = [
     ]
 
 
-class Plan(company_through('teaching'), Workflow, ModelSQL, ModelView):
+class Plan(
+        ClosedFieldsMixin, company_through('teaching'), Workflow, ModelSQL,
+        ModelView):
     "A calendar-thematic plan (КТП) of a teaching assignment"
     __name__ = 'school.plan'
+    _system_fields = frozenset({'state', 'approved_by'})
+    _fixed_fields = frozenset({'teaching'})
 
     _states = {'readonly': Eval('state') != 'draft'}
 
@@ -96,10 +101,33 @@ class Plan(company_through('teaching'), Workflow, ModelSQL, ModelView):
         return int(Decimal(weekly) * weeks)
 
     @classmethod
+    def check_modification(cls, mode, plans, values=None, external=False):
+        super().check_modification(
+            mode, plans, values=values, external=external)
+        if mode == 'delete':
+            # The lessons held follow an approved plan
+            for plan in plans:
+                if plan.state != 'draft':
+                    raise PlanError(gettext(
+                            'school_ejournal.msg_plan_approved_delete',
+                            plan=plan.rec_name))
+
+    def approved_by_author(self):
+        "Tell if the user wrote the plan: its teacher or its creator"
+        user = Transaction().user
+        return bool(user) and (
+            self.teaching.teacher.id in user_employees()
+            or (self.create_uid and self.create_uid.id == user))
+
+    @classmethod
     @ModelView.button
     @Workflow.transition('approved')
     def approve(cls, plans):
         for plan in plans:
+            if plan.approved_by_author():
+                raise PlanError(gettext(
+                        'school_ejournal.msg_plan_approve_own',
+                        plan=plan.rec_name))
             if plan.hours != plan.required_hours:
                 raise PlanError(gettext(
                         'school_ejournal.msg_plan_hours',
@@ -114,9 +142,10 @@ class Plan(company_through('teaching'), Workflow, ModelSQL, ModelView):
         cls.write(plans, {'approved_by': None})
 
 
-class PlanLine(sequence_ordered(), ModelSQL, ModelView):
+class PlanLine(ClosedFieldsMixin, sequence_ordered(), ModelSQL, ModelView):
     "A topic of a thematic plan"
     __name__ = 'school.plan.line'
+    _fixed_fields = frozenset({'plan'})
 
     plan = fields.Many2One(
         'school.plan', "Plan", required=True, ondelete='CASCADE')
@@ -183,6 +212,7 @@ class PlanImport(Wizard):
         pool = Pool()
         Line = pool.get('school.plan.line')
         plan = self.record
+        check_writable([plan])
         rows = read_rows(self.start.file, self.start.filename or '')
         kinds = dict(LINE_KINDS)
         labels = {}
@@ -287,6 +317,7 @@ class PlanCopy(Wizard):
         pool = Pool()
         Line = pool.get('school.plan.line')
         plan = self.record
+        check_writable([plan])
         if plan.state != 'draft':
             raise PlanError(gettext(
                     'school_ejournal.msg_plan_approved', plan=plan.rec_name))

@@ -16,6 +16,7 @@ from trytond.tools import grouped_slice, reduce_ids
 from trytond.tools.email_ import EmailNotValidError, validate_email
 from trytond.transaction import Transaction, without_check_access
 
+from .common import ClosedFieldsMixin
 from .exceptions import DateError, OverlapError
 from .year import overlaps
 
@@ -139,9 +140,14 @@ class PersonMixin:
             pool.get('res.user')._school_scope_cache.clear()
 
 
-class Student(PersonMixin, DeactivableMixin, ModelSQL, ModelView):
+class Student(
+        ClosedFieldsMixin, PersonMixin, DeactivableMixin, ModelSQL,
+        ModelView):
     "A student of the school, with the personal data of the class register"
     __name__ = 'school.student'
+    # Stamped by the class teacher's button
+    _system_fields = frozenset({'data_checked', 'data_checked_by'})
+    _fixed_fields = frozenset({'party'})
 
     company = fields.Many2One(
         'company.company', "School", required=True,
@@ -373,9 +379,12 @@ def check_email(record, email):
             record=record.rec_name, email=email)
 
 
-class Parent(PersonMixin, DeactivableMixin, ModelSQL, ModelView):
+class Parent(
+        ClosedFieldsMixin, PersonMixin, DeactivableMixin, ModelSQL,
+        ModelView):
     "A parent or legal guardian of students"
     __name__ = 'school.parent'
+    _fixed_fields = frozenset({'party'})
 
     company = fields.Many2One(
         'company.company', "School", required=True,
@@ -479,9 +488,13 @@ class Guardian(ModelSQL, ModelView):
         pool.get('res.user')._school_scope_cache.clear()
 
 
-class Enrolment(ModelSQL, ModelView):
+class Enrolment(ClosedFieldsMixin, ModelSQL, ModelView):
     "A stay of a student in a class, opened and closed by orders"
     __name__ = 'school.enrolment'
+    # Written only by applying orders
+    _system_fields = frozenset({
+            'student', 'class_', 'start_date', 'end_date', 'start_order',
+            'end_order'})
 
     student = fields.Many2One(
         'school.student', "Student", required=True, ondelete='CASCADE',

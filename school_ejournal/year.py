@@ -12,8 +12,9 @@ from trytond.pool import Pool
 from trytond.pyson import Eval
 from trytond.transaction import Transaction
 
-from .common import company_through
-from .exceptions import DateError, OverlapError, PeriodTransitionError
+from .common import ClosedFieldsMixin, company_through
+from .exceptions import (
+    DateError, OverlapError, PeriodClosedError, PeriodTransitionError)
 
 PERIOD_KINDS = [
     ('quarter', "Quarter"),
@@ -151,9 +152,10 @@ class _YearDatesMixin:
 
 
 class Period(
-        _YearDatesMixin, company_through('year'), Workflow, ModelSQL,
-        ModelView):
+        ClosedFieldsMixin, _YearDatesMixin, company_through('year'), Workflow,
+        ModelSQL, ModelView):
     __name__ = 'school.period'
+    _system_fields = frozenset({'state'})
 
     year = fields.Many2One(
         'school.year', "Academic Year", required=True, ondelete='CASCADE',
@@ -210,6 +212,18 @@ class Period(
     @classmethod
     def default_state(cls):
         return 'open'
+
+    @classmethod
+    def check_modification(cls, mode, periods, values=None, external=False):
+        super().check_modification(
+            mode, periods, values=values, external=external)
+        # A closed period keeps its dates, and so what it locks
+        if mode == 'delete' or (mode == 'write' and values.keys() - {'state'}):
+            for period in periods:
+                if period.state == 'closed':
+                    raise PeriodClosedError(gettext(
+                            'school_ejournal.msg_period_closed_own',
+                            period=period.rec_name))
 
     @classmethod
     @ModelView.button
