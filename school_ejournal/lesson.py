@@ -213,6 +213,14 @@ class Lesson(PeriodLockMixin, Workflow, ModelSQL, ModelView):
     def default_state(cls):
         return 'planned'
 
+    @classmethod
+    def index_set_field(cls, name):
+        index = super().index_set_field(name)
+        if name == 'tasks':
+            # The marks of a save's lines are given for the tasks it adds
+            index -= 1
+        return index
+
     def _lock_period(self):
         return self.period
 
