@@ -626,7 +626,11 @@ class LessonLine(ModelSQL, ModelView):
         fields.Selection(MARKS, "Mark 3", sort=False,
             help="The mark for the lesson's third task."),
         'get_marks', setter='set_marks')
-    date = fields.Function(fields.Date("Date"), 'get_lesson_field')
+    date = fields.Function(fields.Date("Date"), 'get_lesson_field',
+        searcher='search_lesson_field')
+    class_ = fields.Function(
+        fields.Many2One('school.class', "Class"), 'get_lesson_field',
+        searcher='search_lesson_field')
 
     @classmethod
     def __setup__(cls):
@@ -641,7 +645,12 @@ class LessonLine(ModelSQL, ModelView):
             ('student.first_name', 'ASC'), ('id', 'ASC')]
 
     def get_lesson_field(self, name):
-        return getattr(self.lesson, name)
+        value = getattr(self.lesson, name)
+        return value.id if isinstance(value, ModelSQL) else value
+
+    @classmethod
+    def search_lesson_field(cls, name, clause):
+        return [('lesson.' + clause[0], *clause[1:])]
 
     def get_rec_name(self, name):
         return '%s — %s' % (self.lesson.rec_name, self.student.rec_name)
