@@ -6,7 +6,6 @@ from trytond.model import fields
 from trytond.pool import Pool, PoolMeta
 from trytond.transaction import Transaction, without_check_access
 
-
 # The screen each school role finds after login, when the user has no login
 # actions of their own: (role group, action), opened in this order (the
 # last one opened is shown)

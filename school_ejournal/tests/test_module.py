@@ -170,7 +170,6 @@ class SchoolEjournalTestCase(CompanyTestMixin, test_tryton.ModuleTestCase):
             self.assertEqual(
                 notification.records, '[%s]' % unchecked.id)
 
-
     @test_tryton.with_transaction()
     def test_list_datetime_widget(self):
         "Lists show a DateTime field as a date or a time, as sao needs"
