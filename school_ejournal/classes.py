@@ -1,12 +1,70 @@
 # This file is part of the school e-journal.  The COPYRIGHT file at the top
 # level of this repository contains the full copyright notices and license
 # terms.
+import copy
+
 from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, Unique, fields
 from trytond.model.exceptions import ValidationError
 from trytond.pool import Pool
 from trytond.pyson import Eval
 from trytond.transaction import Transaction
+
+
+def _readable(Target, result):
+    """Keep in result ({id: target ids}) the targets the user may read: sao
+    reads the fields of a form's lists with the form (students.name) and
+    fails on the first record it may not read."""
+    ids = {i for v in result.values() for i in (v or ())}
+    if not ids:
+        return result
+    with Transaction().set_context(active_test=False):
+        readable = {r.id for r in Target.search(
+                [('id', 'in', list(ids))], order=[])}
+    return {k: tuple(i for i in v if i in readable) if v else v
+        for k, v in result.items()}
+
+
+class ReadableMany2Many(fields.Many2Many):
+    "A Many2Many that lists only the records the user may read"
+
+    def get(self, ids, model, name, values=None):
+        result = super().get(ids, model, name, values=values)
+        if Transaction().check_access:
+            result = _readable(self.get_target(), result)
+        return result
+
+
+class ReadableFunction(fields.Function):
+    "A Function of a Many2Many that lists only the records the user may read"
+
+    def __copy__(self):
+        return ReadableFunction(copy.copy(self._field), self.getter,
+            setter=self.setter, searcher=self.searcher,
+            getter_with_context=self.getter_with_context,
+            loading=self.loading)
+
+    def __deepcopy__(self, memo):
+        return ReadableFunction(copy.deepcopy(self._field, memo),
+            self.getter, setter=self.setter, searcher=self.searcher,
+            getter_with_context=self.getter_with_context,
+            loading=self.loading)
+
+    def get(self, ids, model, name, values=None):
+        check_access = Transaction().check_access
+        result = super().get(ids, model, name, values=values)
+        if check_access:
+            names = name if isinstance(name, list) else [name]
+            for fname in names:
+                field = model._fields[fname]
+                if getattr(field, '_type', None) != 'many2many':
+                    continue
+                if isinstance(name, list):
+                    result[fname] = _readable(
+                        field.get_target(), result[fname])
+                else:
+                    result = _readable(field.get_target(), result)
+        return result
 
 
 class Class(ModelSQL, ModelView):
@@ -41,12 +99,14 @@ class Class(ModelSQL, ModelView):
     subgroups = fields.One2Many(
         'school.subgroup', 'class_', "Subgroups",
         help="The subgroups of the class per subject.")
-    students = fields.Function(fields.Many2Many(
+    # A teacher may open a class she does not teach: its students are
+    # those she may read
+    students = ReadableFunction(fields.Many2Many(
             'school.student', None, None, "Students",
             help="The students in the class on the date of the context "
             "(today by default)."),
         'get_students')
-    student_count = fields.Function(
+    student_count = ReadableFunction(
         fields.Integer("Students", help="The number of students today."),
         'get_students')
     led_by_me = fields.Function(
@@ -149,7 +209,9 @@ class Subgroup(ModelSQL, ModelView):
     name = fields.Char(
         "Name", required=True,
         help="As «Group 1» or «English, group of N. Petrova».")
-    students = fields.Many2Many(
+    # A teacher may open the subgroup of a class she does not teach: its
+    # students are those she may read
+    students = ReadableMany2Many(
         'school.subgroup-school.student', 'subgroup', 'student', "Students",
         help="The students of the subgroup.")
 

@@ -229,6 +229,14 @@ class Lesson(ClosedFieldsMixin, PeriodLockMixin, Workflow, ModelSQL,
     def default_state(cls):
         return 'planned'
 
+    @classmethod
+    def index_set_field(cls, name):
+        index = super().index_set_field(name)
+        if name == 'tasks':
+            # The marks of a save's lines are given for the tasks it adds
+            index -= 1
+        return index
+
     def _lock_period(self):
         return self.period
 
@@ -765,7 +773,11 @@ class LessonLine(ClosedFieldsMixin, ModelSQL, ModelView):
         fields.Selection(MARKS, "Mark 3", sort=False,
             help="The mark for the lesson's third task."),
         'get_marks', setter='set_marks')
-    date = fields.Function(fields.Date("Date"), 'get_lesson_field')
+    date = fields.Function(fields.Date("Date"), 'get_lesson_field',
+        searcher='search_lesson_field')
+    class_ = fields.Function(
+        fields.Many2One('school.class', "Class"), 'get_lesson_field',
+        searcher='search_lesson_field')
 
     @classmethod
     def __setup__(cls):
@@ -780,7 +792,12 @@ class LessonLine(ClosedFieldsMixin, ModelSQL, ModelView):
             ('student.first_name', 'ASC'), ('id', 'ASC')]
 
     def get_lesson_field(self, name):
-        return getattr(self.lesson, name)
+        value = getattr(self.lesson, name)
+        return value.id if isinstance(value, ModelSQL) else value
+
+    @classmethod
+    def search_lesson_field(cls, name, clause):
+        return [('lesson.' + clause[0], *clause[1:])]
 
     @classmethod
     def attendance_query(cls, where=None, group_by=('student',)):

@@ -160,6 +160,19 @@ class Mark(ClosedFieldsMixin, PeriodLockMixin, ModelSQL, ModelView):
             self.date.strftime('%d.%m.%Y'), self.lesson.subject.rec_name)
 
     @classmethod
+    def search_rec_name(cls, name, clause):
+        # The deputy finds the mark to correct by student or subject
+        _, operator, value, *extra = clause
+        if operator.startswith('!') or operator.startswith('not '):
+            bool_op = 'AND'
+        else:
+            bool_op = 'OR'
+        return [bool_op,
+            ('student.name', operator, value, *extra),
+            ('lesson.subject.name', operator, value, *extra),
+            ]
+
+    @classmethod
     def _complete_values(cls, vlist):
         pool = Pool()
         Task = pool.get('school.lesson.task')

@@ -46,6 +46,12 @@ class Order(ClosedFieldsMixin, Workflow, ModelSQL, ModelView):
     lines = fields.One2Many(
         'school.order.line', 'order', "Students",
         states=_states,
+        # sao does not run the lines' on_change of the order: the defaults
+        # of a new line come from this context
+        context={
+            'order_date': Eval('date'),
+            'order_kind': Eval('kind'),
+            },
         help="The students the order concerns.")
     state = fields.Selection([
             ('draft', "Draft"),
@@ -178,6 +184,22 @@ class OrderLine(ClosedFieldsMixin, ModelSQL, ModelView):
     def __setup__(cls):
         super().__setup__()
         cls.__access__.add('order')
+
+    @classmethod
+    def default_order_kind(cls):
+        return Transaction().context.get('order_kind')
+
+    @classmethod
+    def default_order_state(cls):
+        return 'draft'
+
+    @classmethod
+    def default_company(cls):
+        return Transaction().context.get('company')
+
+    @classmethod
+    def default_date(cls):
+        return Transaction().context.get('order_date')
 
     @classmethod
     def get_order_states(cls):

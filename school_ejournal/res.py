@@ -6,6 +6,19 @@ from trytond.model import fields
 from trytond.pool import Pool, PoolMeta
 from trytond.transaction import Transaction, without_check_access
 
+# The screen each school role finds after login, when the user has no login
+# actions of their own: (role group, action), opened in this order (the
+# last one opened is shown)
+START_ACTIONS = [
+    ('group_parent', 'act_student_form'),
+    ('group_student', 'act_student_form'),
+    ('group_teacher', 'act_lesson_today'),
+    ('group_class_teacher', 'act_lesson_class_today'),
+    ('group_deputy_pastoral', 'act_class_form'),
+    ('group_deputy_academic', 'act_mark_correction_form'),
+    ('group_school_admin', 'act_order_form'),
+    ]
+
 
 class User(metaclass=PoolMeta):
     __name__ = 'res.user'
@@ -19,6 +32,56 @@ class User(metaclass=PoolMeta):
     school_parent = fields.One2Many(
         'school.parent', 'user', "Parent", readonly=True,
         help="The parent who logs in as this user.")
+
+    @classmethod
+    def default_language(cls):
+        "The school's language: the database's, else Russian when loaded"
+        pool = Pool()
+        Configuration = pool.get('ir.configuration')
+        Lang = pool.get('ir.lang')
+        codes = [Configuration.get_language(), 'ru']
+        langs = Lang.search([
+                ('code', 'in', codes),
+                ('translatable', '=', True),
+                ])
+        langs = {l.code: l for l in langs}
+        for code in codes:
+            if code in langs and (code != 'en' or len(langs) == 1):
+                return langs[code].id
+        return None
+
+    def get_status_bar(self, name):
+        # The school's currency means nothing to its staff
+        status = super().get_status_bar(name)
+        if self.company:
+            status = status.replace(
+                ' [%s]' % self.company.currency.code, '')
+        return status
+
+    @classmethod
+    def _get_preferences(cls, user, context_only=False):
+        preferences = super()._get_preferences(
+            user, context_only=context_only)
+        if 'actions' in preferences and not user.actions:
+            preferences['actions'] = (
+                preferences['actions'] + cls._school_start_actions(user))
+        return preferences
+
+    @classmethod
+    def _school_start_actions(cls, user):
+        "The ids of the actions that open the user's roles' start screens"
+        pool = Pool()
+        ModelData = pool.get('ir.model.data')
+        Action = pool.get('ir.action')
+        groups = {g.id for g in user.groups}
+        actions = []
+        for group, action in START_ACTIONS:
+            if ModelData.get_id('school_ejournal', group) in groups:
+                action_id = Action.get_action_id(
+                    ModelData.get_id('school_ejournal', action))
+                if action_id not in actions:
+                    actions.append(action_id)
+        return actions
 
     @classmethod
     def get_school_scope(cls):

@@ -326,6 +326,7 @@ class Student(
         Date = pool.get('ir.date')
         Class = pool.get('school.class')
         User = pool.get('res.user')
+        Configuration = pool.get('ir.configuration')
         today = Date.today()
         limit = today - dt.timedelta(days=30)
         for class_ in Class.search([
@@ -342,13 +343,20 @@ class Student(
             users = User.search([
                     ('employees', '=', class_.class_teacher.id),
                     ])
-            cls.notify_user(
-                users,
-                gettext('school_ejournal.msg_remind_data_check_label',
-                    class_=class_.rec_name),
-                gettext('school_ejournal.msg_remind_data_check',
-                    class_=class_.rec_name, count=len(stale)),
-                stale)
+            # Each in the recipient's language
+            by_language = defaultdict(list)
+            for user in users:
+                by_language[user.language.code if user.language
+                    else Configuration.get_language()].append(user)
+            for language, users in by_language.items():
+                with Transaction().set_context(language=language):
+                    cls.notify_user(
+                        users,
+                        gettext('school_ejournal.msg_remind_data_check_label',
+                            class_=class_.rec_name),
+                        gettext('school_ejournal.msg_remind_data_check',
+                            class_=class_.rec_name, count=len(stale)),
+                        stale)
 
     @classmethod
     def notify_user(cls, users, label, description, records):

@@ -75,6 +75,15 @@ SUBJECTS = [
     ('MATHP', 'Решение задач повышенной сложности по математике',
         'Задачи матем.', 'math'),
     ]
+# The codes the journal shows (the keys above name the subjects in this file)
+RUSSIAN_CODES = {
+    'RUS': 'РУС', 'LITR': 'ЛЧТ', 'LIT': 'ЛИТ', 'NATL': 'РОДЯ', 'ENG': 'АНГЛ',
+    'MATH': 'МАТ', 'ALG': 'АЛГ', 'GEOM': 'ГЕОМ', 'PROB': 'ВИС', 'INF': 'ИНФ',
+    'HIST': 'ИСТ', 'SOC': 'ОБЩ', 'GEO': 'ГЕОГ', 'BIO': 'БИО', 'PHYS': 'ФИЗ',
+    'CHEM': 'ХИМ', 'ENV': 'ОКР', 'ORKSE': 'ОРКСЭ', 'ODNKNR': 'ОДНКНР',
+    'OBZR': 'ОБЗР', 'MUS': 'МУЗ', 'ART': 'ИЗО', 'TECH': 'ТРУД', 'PE': 'ФК',
+    'PROJ': 'ИП', 'FIN': 'ФГ', 'RUSP': 'ПРУС', 'MATHP': 'ЗМАТ',
+    }
 # Weekly hours by level 1..11: ФОП НОО / ООО / СОО, 5-day week (variant 1;
 # СОО: universal profile).  Totals 21, 23, 23, 23, 27, 29, 30, 31, 32, 28, 27
 # are within the legal maxima (21, 23, 29, 30, 32, 33, 33, 34).
@@ -691,6 +700,11 @@ class Generator:
         self.lang, = langs
         if not self.lang.translatable:
             Lang.write([self.lang], {'translatable': True})
+        # The database's language: of users without one, of notifications
+        Configuration = self.get('ir.configuration')
+        configuration = Configuration(1)
+        configuration.language = 'ru'
+        configuration.save()
         self.step("school, currency RUB, language ru", 1)
 
     def create_year(self):
@@ -729,10 +743,10 @@ class Generator:
         Subject = self.get('school.subject')
         Line = self.get('school.curriculum.line')
         subjects = Subject.create([{
-                    'sequence': i, 'code': code, 'name': name,
+                    'sequence': i, 'code': RUSSIAN_CODES[code], 'name': name,
                     'short_name': short,
                     } for i, (code, name, short, _) in enumerate(SUBJECTS, 1)])
-        self.subjects = {s.code: s for s in subjects}
+        self.subjects = {code: s for (code, *_), s in zip(SUBJECTS, subjects)}
         self.specialty = {code: spec for code, _, _, spec in SUBJECTS}
         # hours[level number] = [(code, hours, elective)]
         self.hours = defaultdict(list)

@@ -34,7 +34,7 @@ CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic',
     '--no-first-run', '--disable-background-networking',
     '--disable-component-update', '--disable-sync']
 PASSWORD = 'demo-2026'
-DEMO_STUDENTS = 60
+DEMO_STUDENTS = 110     # classes of 8 or more: 5 marks and 3 absences
 # The fixed logins of setup/demo_school.py
 DEMO_LOGINS = ('admin', 'zavuch', 'vr', 'klass', 'uchitel', 'roditel',
     'uchenik')
@@ -591,8 +591,22 @@ class Sao:
                     % ' / '.join(paths[i]))
         self.fail('more than %d menu folders' % max_clicks)
 
+    def close_tabs(self):
+        """Close every tab (as the start screens opened after login): sao
+        shows an action already open in its tab instead of a new one."""
+        for _ in range(20):
+            count = self.page.locator('#tabcontent > .tab-pane').count()
+            if not count:
+                return
+            self.page.locator('#tablist li.active button.close').click()
+            self.page.wait_for_function(
+                "n => document.querySelectorAll("
+                "'#tabcontent > .tab-pane').length < n", arg=count)
+        self.fail('the tabs do not close')
+
     def open_menu(self, path):
         """Click the menu entry at path (unfolded) and wait for its list."""
+        self.close_tabs()
         paths = self._paths(self.menu_rows())
         if path not in paths:
             self.fail('no menu entry %s in %s' % (' / '.join(path), paths))
@@ -653,3 +667,372 @@ def english(texts, allowed=()):
     return sorted({t for t in texts
             if LATIN.search(t) and not CYRILLIC.search(t)
             and t not in allowed})
+
+
+# --- The smoke walk over the whole client -----------------------------------
+
+# Longest time a request may take or «Обработка» may stay on screen
+SLOW = 5.0
+# Records a list of the walk loads
+LIMIT = 80
+# Pure-Latin texts that are no translation miss: names of things
+SMOKE_ALLOWED = {'Tryton', 'sao', 'OK', 'ОК', 'ID', 'SMS', 'PDF', 'XLSX',
+    'CSV', 'HTML', 'URL', 'Email', 'E-mail'}
+TECHNICAL = re.compile(
+    r'^(?:[\w-]+(?:\.[\w-]+)+'       # a model, module or file name: res.user
+    r'|[\w.+-]+@[\w-]+(?:\.[\w-]+)+'  # an e-mail address
+    r'|https?://\S+'                  # an address
+    r'|[a-z][a-z0-9]*(?:_[a-z0-9]+)+'  # a field name: class_teacher
+    r'|[A-Z]{1,4}|[a-z]{2}(?:_[A-Z]{2})?'  # codes: RUB, ru_RU
+    r'|[\d\s.,/_@-]*\d[kM]?\+?(?:/[\d\s.,]*\d[kM]?\+?)?'  # counts: 8k+
+    r')$')
+
+
+def latin_texts(texts, allowed=()):
+    "The visible texts that are English (Latin letters, no Cyrillic)"
+    return sorted({t for t in english(texts)
+            if t not in SMOKE_ALLOWED and t not in allowed
+            and not TECHNICAL.match(t)})
+
+
+class Watch:
+    """What goes wrong in a page: JavaScript errors, failed requests, RPC
+    errors and slow RPCs, collected until taken."""
+
+    def __init__(self, page):
+        self.page = page
+        self.problems = []
+        self._started = {}
+        page.on('pageerror', lambda e: self.problems.append(
+                'JavaScript error: %s' % e))
+        page.on('console', self._console)
+        page.on('request', self._request)
+        page.on('requestfinished', self._finished)
+        page.on('requestfailed', self._failed)
+
+    def _failed(self, request):
+        self._started.pop(request, None)
+        if not (request.url.rstrip('/').endswith('/bus')
+                or request.url.startswith('blob:')):
+            self.problems.append('request failed: %s %s' % (
+                    self._method(request), request.failure))
+
+    def _console(self, message):
+        if message.type == 'error':
+            self.problems.append('console error: %s' % message.text)
+
+    @staticmethod
+    def _method(request):
+        try:
+            return request.post_data_json.get('method', '?')
+        except Exception:
+            return request.url
+
+    def _request(self, request):
+        self._started[request] = time.monotonic()
+
+    def _finished(self, request):
+        start = self._started.pop(request, None)
+        if request.url.rstrip('/').endswith('/bus'):
+            return      # long polling of notifications
+        seconds = time.monotonic() - start if start else 0
+        if seconds > SLOW:
+            self.problems.append('slow request (%.1f s): %s' % (
+                    seconds, self._method(request)))
+        response = request.response()
+        if response is None:
+            return
+        if response.status >= 400:
+            self.problems.append('HTTP %s: %s %s' % (
+                    response.status, request.method, request.url))
+        elif '/rpc/' in request.url:
+            try:
+                body = response.json()
+            except Exception:
+                return
+            if isinstance(body, dict) and body.get('error'):
+                error = body['error']
+                self.problems.append('RPC %s answered %s' % (
+                        self._method(request), str(error)[:400]))
+
+    def take(self):
+        problems, self.problems = self.problems, []
+        return problems
+
+
+class Walk:
+    """Open every menu entry of a logged-in user: each list, the first
+    record of each list in its form, each wizard's first step; note
+    every problem (JavaScript error, failed or slow request, RPC error,
+    «Обработка» on screen too long, English word) with where it was."""
+
+    def __init__(self, sao, watch, allowed=()):
+        self.sao = sao
+        self.page = sao.page
+        self.watch = watch
+        self.allowed = set(allowed)
+        self.problems = []
+        self.opened = {'lists': 0, 'forms': 0, 'wizards': 0, 'other': 0}
+
+    def note(self, where, problems):
+        self.problems.extend('%s: %s' % (where, p) for p in problems)
+
+    def settle(self, where):
+        """Wait until the client is idle; note «Обработка» shown longer
+        than SLOW and whatever went wrong."""
+        page = self.page
+        start = time.monotonic()
+        while True:
+            self.sao.wait_idle(quiet=0.15, timeout=60)
+            if not page.locator('#processing').is_visible():
+                break
+            if time.monotonic() - start > SLOW:
+                self.note(where, ['«Обработка» shown longer than %s s'
+                        % SLOW])
+                break
+            page.wait_for_timeout(200)
+        self.note(where, self.watch.take())
+
+    def check_texts(self, where):
+        self.note(where, ['English: %s' % t for t in latin_texts(
+                    self.sao.visible_texts(), self.allowed)])
+
+    def modal(self):
+        return self.page.locator('.modal.in:visible')
+
+    def close_modals(self, where):
+        for _ in range(5):
+            modal = self.modal()
+            if not modal.count():
+                return
+            buttons = modal.last.locator('.modal-footer button:visible')
+            names = [b.text_content().strip() for b in buttons.all()]
+            for wanted in ('Отмена', 'Отменить', 'Закрыть', 'Нет', 'ОК',
+                    'OK'):
+                if wanted in names:
+                    buttons.nth(names.index(wanted)).click()
+                    break
+            else:
+                close = modal.last.locator('button.close')
+                if close.count():
+                    close.first.click()
+                else:
+                    self.note(where, ['a dialog without a way out: %s'
+                            % names])
+                    self.page.keyboard.press('Escape')
+            self.settle(where)
+        self.note(where, ['dialogs keep opening'])
+
+    def tab_count(self):
+        return self.page.locator('#tabcontent > .tab-pane').count()
+
+    def close_tab(self, where):
+        count = self.tab_count()
+        self.page.locator('#tablist li.active button.close').click()
+        self.settle(where)
+        if self.modal().count():
+            self.note(where, ['closing the tab asked a question'])
+            self.close_modals(where)
+        try:
+            self.page.wait_for_function(
+                "n => document.querySelectorAll("
+                "'#tabcontent > .tab-pane').length < n", arg=count,
+                timeout=SLOW * 1000)
+        except Exception:
+            self.note(where, ['the tab did not close'])
+
+    def pane(self):
+        return self.page.locator('#tabcontent > .tab-pane.active')
+
+    def open_first_record(self, where):
+        pane = self.pane()
+        rows = pane.locator('.treeview table.tree > tbody > tr:visible')
+        if not rows.count():
+            return
+        checkbox = rows.first.locator('td.selection-state input')
+        if checkbox.count():
+            checkbox.check()
+        else:
+            rows.first.locator('td').last.click()
+        switch = pane.locator('nav.toolbar button#switch_')
+        if not switch.count() or switch.is_disabled():
+            return
+        switch.click()
+        try:
+            pane.locator('.form:visible').first.wait_for(
+                timeout=SLOW * 1000)
+        except Exception:
+            self.note(where, ['the first record did not open in a form'])
+        else:
+            self.opened['forms'] += 1
+        self.settle(where + ' / 1st record')
+        self.check_texts(where + ' / 1st record')
+        self.close_modals(where + ' / 1st record')
+
+    def open_entry(self, index, path, deep=True, texts=True):
+        where = ' / '.join(path)
+        tabs = self.tab_count()
+        self.page.locator('#menu table.tree > tbody > tr').nth(
+            index).locator('.column-char').click()
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.tab_count() > tabs or self.modal().count():
+                break
+            self.page.wait_for_timeout(100)
+        self.settle(where)
+        check_texts = self.check_texts if texts else (lambda where: None)
+        if self.modal().count() and self.tab_count() == tabs:
+            # a wizard's first step (or a message)
+            self.opened['wizards'] += 1
+            check_texts(where)
+            self.close_modals(where)
+            return
+        if self.tab_count() == tabs:
+            self.note(where, ['nothing opened'])
+            return
+        pane = self.pane()
+        if pane.locator('.treeview:visible').count():
+            self.opened['lists'] += 1
+            check_texts(where)
+            if deep:
+                self.open_first_record(where)
+        else:
+            self.opened['other'] += 1
+            check_texts(where)
+        self.close_modals(where)
+        self.close_tab(where)
+
+    def start_screens(self):
+        """Check and close the tabs open after login; return their
+        titles."""
+        titles = []
+        self.settle('login')
+        while self.tab_count():
+            title = self.page.locator('#tablist li.active').text_content()
+            title = title.strip('×\n ')
+            half = len(title) // 2      # the long and the short title
+            if title[:half] == title[half:]:
+                title = title[:half]
+            titles.append(title)
+            where = 'start screen «%s»' % title
+            self.check_texts(where)
+            self.close_tab(where)
+        return titles
+
+    def run(self, deep=(), technical=(), skip=(), limit=LIMIT):
+        """Open every leaf of the menu but those under the roots of skip;
+        under the roots of deep also the first record of each list; under
+        the roots of technical, where the data are code (models, fields,
+        icons), read no English.  Lists load limit records (sao's default
+        is 1,000).  Return [(path, seconds)] of the entries opened."""
+        self.page.evaluate('limit => { Sao.config.limit = limit; }', limit)
+        paths = self.sao.expand_menu()
+        self.settle('menu')
+        self.check_texts('menu')
+        rows = self.sao.menu_rows()
+        opened = []
+        for index, (row, path) in enumerate(zip(rows, paths)):
+            if row['folder'] or path[0] in skip:
+                continue
+            start = time.monotonic()
+            self.open_entry(index, path, deep=path[0] in deep,
+                texts=path[0] not in technical)
+            opened.append((path, time.monotonic() - start))
+        return opened
+
+
+# --- Daily jobs: what the user does, counted --------------------------------
+
+class User:
+    """Act in the web client as a user would, counting clicks and
+    keystrokes (a selection in a drop-down list is one click, a typed
+    text one keystroke per character, Ctrl+S one keystroke)."""
+
+    def __init__(self, sao):
+        self.sao = sao
+        self.page = sao.page
+        self.clicks = 0
+        self.keys = 0
+
+    def idle(self):
+        self.sao.wait_idle(quiet=0.3)
+
+    def click(self, locator, double=False):
+        if double:
+            locator.dblclick()
+        else:
+            locator.click()
+        self.clicks += 1
+        self.idle()
+
+    def type(self, locator, text):
+        locator.click()
+        self.clicks += 1
+        locator.press_sequentially(text)
+        self.keys += len(text)
+        self.idle()
+
+    def press(self, key):
+        self.page.keyboard.press(key)
+        self.keys += 1
+        self.idle()
+
+    def select(self, locator, label):
+        locator.focus()     # as the click that opens the list
+        locator.select_option(label=label)
+        self.clicks += 1
+        self.idle()
+
+    def save(self):
+        self.press('Control+s')
+
+    def pane(self):
+        return self.page.locator('#tabcontent > .tab-pane.active')
+
+    def o2m(self, label):
+        "The list of a form's One2Many field labelled label"
+        return self.pane().locator('.form-one2many').filter(
+            has=self.page.locator('.form-one2many-string', has_text=label))
+
+    def pick(self, widget, name, text):
+        """Type text in the Many2One input name of widget and pick the
+        first proposal."""
+        self.type(widget.locator('input[name=%s]' % name), text)
+        proposal = widget.locator('li.completion').first
+        proposal.wait_for(state='visible', timeout=15000)
+        self.click(proposal)
+
+    def edit_cell(self, table, row, column):
+        """Click the cell of row (a locator) under the column header
+        until its editor opens; return the cell."""
+        headers = [h.text_content().strip()
+            for h in table.locator('thead th').all()]
+        cell = row.locator('td').nth(headers.index(column))
+        editor = cell.locator('.widget-editable.edited')
+        for _ in range(3):
+            self.click(cell)
+            if editor.count() and editor.first.is_visible():
+                return cell
+        self.sao.fail('the cell «%s» does not open for editing' % column)
+
+    def set_cell(self, table, row, column, label):
+        "Choose label in the selection cell of row under column"
+        cell = self.edit_cell(table, row, column)
+        self.select(cell.locator('select'), label)
+
+    def button(self, text):
+        "Click the form's button named text"
+        self.click(self.pane().locator('.form button').filter(
+                has_text=re.compile(text, re.I)).first)
+
+    def confirm(self):
+        "Answer a question of the client with its affirmative button"
+        dialog = self.page.locator('.modal.in:visible').last
+        dialog.wait_for(state='visible', timeout=15000)
+        buttons = dialog.locator('.modal-footer button')
+        for button in buttons.all():
+            if button.text_content().strip().lower() in {'ок', 'ok', 'да'}:
+                self.click(button)
+                return
+        self.sao.fail('no affirmative button in %s' % [
+                b.text_content() for b in buttons.all()])

@@ -3,6 +3,8 @@
 # terms.
 import datetime as dt
 
+from lxml import etree
+
 from trytond.model import ModelSQL
 from trytond.modules.company.tests import (
     CompanyTestMixin, create_company, set_company)
@@ -167,6 +169,66 @@ class SchoolEjournalTestCase(CompanyTestMixin, test_tryton.ModuleTestCase):
             self.assertIn('1', notification.description)
             self.assertEqual(
                 notification.records, '[%s]' % unchecked.id)
+
+    @test_tryton.with_transaction()
+    def test_list_datetime_widget(self):
+        "Lists show a DateTime field as a date or a time, as sao needs"
+        pool = Pool()
+        View = pool.get('ir.ui.view')
+        for view in View.search([
+                    ('module', '=', self.module),
+                    ('type', '=', 'tree'),
+                    ]):
+            Model = pool.get(view.model)
+            for node in etree.fromstring(view.arch).iter('field'):
+                field = Model._fields.get(node.get('name'))
+                if field is not None and field._type in {
+                        'datetime', 'timestamp'}:
+                    with self.subTest(view=view.name, field=field.name):
+                        self.assertIn(node.get('widget'), {'date', 'time'})
+
+    @test_tryton.with_transaction()
+    def test_new_user_language(self):
+        "A new user speaks the school's language: Russian once loaded"
+        pool = Pool()
+        User = pool.get('res.user')
+        Lang = pool.get('ir.lang')
+        russian, = Lang.search([('code', '=', 'ru')])
+        Lang.write([russian], {'translatable': True})
+        user, = User.create([{'login': 'new'}])
+        self.assertEqual(user.language, russian)
+
+    @test_tryton.with_transaction()
+    def test_start_screens(self):
+        "Each school role finds its screen open after login"
+        pool = Pool()
+        User = pool.get('res.user')
+        Action = pool.get('ir.action')
+        ModelData = pool.get('ir.model.data')
+
+        def action(xml_id):
+            return Action.get_action_id(
+                ModelData.get_id('school_ejournal', xml_id))
+        for roles, actions in [
+                (['teacher'], ['act_lesson_today']),
+                (['teacher', 'class_teacher'],
+                    ['act_lesson_today', 'act_lesson_class_today']),
+                (['deputy_academic'], ['act_mark_correction_form']),
+                (['school_admin'], ['act_order_form']),
+                (['parent'], ['act_student_form']),
+                ]:
+            user = self._user('_'.join(roles), roles)
+            with self.subTest(roles=roles), \
+                    Transaction().set_user(user.id):
+                self.assertEqual(User.get_preferences()['actions'],
+                    [action(a) for a in actions])
+        # Login actions of the user's own replace the role's
+        user = self._user('own', ['teacher'])
+        user.actions = [action('act_student_form')]
+        user.save()
+        with Transaction().set_user(user.id):
+            self.assertEqual(User.get_preferences()['actions'],
+                [action('act_student_form')])
 
 
 del test_tryton.ModuleTestCase
