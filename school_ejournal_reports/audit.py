@@ -95,9 +95,14 @@ def window_dates(window, date, period=None, year=None):
     return start, date
 
 
+def day_number(value):
+    "The SQL of the days from 1970-01-01 to the day of the date or time"
+    return Floor(Extract('EPOCH', value) / DAY)
+
+
 def days_between(later, earlier):
-    "The SQL of the whole days from the date earlier to the date later"
-    return Floor((Extract('EPOCH', later) - Extract('EPOCH', earlier)) / DAY)
+    "The SQL of the days from the day of earlier to the day of later"
+    return day_number(later) - day_number(earlier)
 
 
 def month_starts(start, end):
@@ -238,13 +243,10 @@ class AuditRun(Workflow, ModelSQL, ModelView):
     def _run(self):
         pool = Pool()
         Remark = pool.get('school.audit.remark')
-        Date = pool.get('ir.date')
         self.start_date, self.end_date = self._window()
         self.ran_at = dt.datetime.now()
         self.ran_by = Transaction().user
         self.save()
-        # The rules judge only days that are over
-        self._today = Date.today()
         findings = {}
         for rule, _ in RULES:
             method = getattr(self, '_rule_%s' % rule, None)
@@ -256,6 +258,11 @@ class AuditRun(Workflow, ModelSQL, ModelView):
                 findings[Remark.make_key(finding)] = finding
         with without_check_access():
             Remark.update_from(self, findings)
+
+    @property
+    def _today(self):
+        "The rules judge only the days that are over, before today"
+        return Pool().get('ir.date').today()
 
     def _lesson_where(self, lesson):
         "The condition on the lessons of the run's school, window and scope"
@@ -534,10 +541,11 @@ class AuditRun(Workflow, ModelSQL, ModelView):
         "The SQL of the marks required at the checkpoint, at weekly hours"
         config = Pool().get('school.configuration')(1)
         whole = Floor(hours)
+        half = whole / Literal(2.0)
         if checkpoint == 'term':
             return Case(
                 (whole < 2, config.audit_term_marks_one),
-                else_=Ceil(config.audit_term_marks * whole / Literal(2.0)))
+                else_=Ceil(Literal(config.audit_term_marks) * half))
         week = 3 if checkpoint == 'week_3' else 4
         per_two = (config.audit_marks_week_3 if week == 3
             else config.audit_marks_week_4)
@@ -546,7 +554,7 @@ class AuditRun(Workflow, ModelSQL, ModelView):
                     (Literal(config.audit_grace_weeks_one < week), per_two),
                     else_=0)),
             (Literal(config.audit_grace_weeks < week),
-                per_two * Floor(whole / Literal(2.0))),
+                Literal(per_two) * Floor(half)),
             else_=0)
 
     def _rule_accumulation(self):
@@ -845,8 +853,6 @@ class AuditRemark(Workflow, ModelSQL, ModelView):
                 })
         cls._order = [('date', 'DESC'), ('id', 'DESC')]
         cls._transitions |= {
-            ('open', 'fixed'),
-            ('reopened', 'fixed'),
             ('fixed', 'confirmed'),
             ('fixed', 'reopened'),
             ('open', 'confirmed'),
@@ -939,7 +945,12 @@ class AuditRemark(Workflow, ModelSQL, ModelView):
         gone = cls.search(domain + scope + [
                 ('key', 'not in', list(findings))])
         to_reopen, to_confirm, to_keep = [], [], []
+        # The figures of a remark found again are the run's
+        updates = []
         for remark in known:
+            params = json.dumps(
+                findings[remark.key].get('params', {}), sort_keys=True)
+            updates.extend([[remark], {'params': params}])
             if remark.state == 'fixed':
                 if remark.rule in EVENT_RULES:
                     to_confirm.append(remark)
@@ -949,6 +960,8 @@ class AuditRemark(Workflow, ModelSQL, ModelView):
                 to_keep.append(remark)
         to_confirm.extend(gone)
         seen = {r.key for r in known}
+        if updates:
+            cls.write(*updates)
         cls.write(to_keep, {'last_run': run.id})
         cls.confirm(to_confirm, run)
         cls.reopen(to_reopen, run)
@@ -977,17 +990,22 @@ class AuditRemark(Workflow, ModelSQL, ModelView):
 
     @classmethod
     @ModelView.button
-    @Workflow.transition('fixed')
     def fix(cls, remarks):
+        "The teacher says the remark is dealt with, as the comment tells"
+        remarks = [r for r in remarks if r.state in {'open', 'reopened'}]
         for remark in remarks:
             if not remark.comment:
                 raise AuditError(gettext(
                         'school_ejournal_reports.msg_remark_fix_comment',
                         remark=remark.rec_name))
-        cls.write(remarks, {
-                'fixed_by': Transaction().user,
-                'fixed_at': dt.datetime.now(),
-                })
+        # The state and the stamps are closed to the users' own writes
+        with without_check_access():
+            cls.write(remarks, {
+                    'state': 'fixed',
+                    'fixed_by': Transaction().user,
+                    'fixed_at': dt.datetime.now(),
+                    })
+        cls.log(remarks, 'transition', 'state:fixed')
 
     @classmethod
     def check_modification(cls, mode, remarks, values=None, external=False):
