@@ -6,12 +6,13 @@ runs that apply the rules to a window of the journal as set-based queries
 and the remarks they raise, which teachers fix and the next run confirms."""
 import datetime as dt
 import json
+import math
 from collections import defaultdict
 
 from sql import Literal, Null
 from sql.aggregate import Count, Sum
 from sql.conditionals import Case, Coalesce, Least
-from sql.functions import Ceil, Extract, Floor
+from sql.functions import Extract, Floor
 from sql.operators import Exists
 
 from trytond.i18n import gettext
@@ -537,25 +538,33 @@ class AuditRun(Workflow, ModelSQL, ModelView):
                         and date < self._today and date <= period.end_date):
                     yield period, checkpoint, date
 
-    def _accumulation_required(self, checkpoint, hours):
-        "The SQL of the marks required at the checkpoint, at weekly hours"
+    def _accumulation_due(self, checkpoint, hours):
+        "Return the marks due at the checkpoint at the weekly hours"
         config = Pool().get('school.configuration')(1)
-        whole = Floor(hours)
-        half = whole / Literal(2.0)
+        whole = int(hours or 0)
         if checkpoint == 'term':
-            return Case(
-                (whole < 2, config.audit_term_marks_one),
-                else_=Ceil(Literal(config.audit_term_marks) * half))
+            if whole < 2:
+                return config.audit_term_marks_one
+            return math.ceil(config.audit_term_marks * whole / 2)
         week = 3 if checkpoint == 'week_3' else 4
         per_two = (config.audit_marks_week_3 if week == 3
             else config.audit_marks_week_4)
-        return Case(
-            (whole < 2, Case(
-                    (Literal(config.audit_grace_weeks_one < week), per_two),
-                    else_=0)),
-            (Literal(config.audit_grace_weeks < week),
-                Literal(per_two) * Floor(half)),
-            else_=0)
+        if whole < 2:
+            return per_two if config.audit_grace_weeks_one < week else 0
+        return per_two * (whole // 2) if config.audit_grace_weeks < week else 0
+
+    def _accumulation_required(self, checkpoint, teaching):
+        """The SQL of the marks due at the checkpoint for the teaching
+        column: a CASE on the school's teachings grouped by their dues"""
+        pool = Pool()
+        Teaching = pool.get('school.teaching')
+        by_due = defaultdict(list)
+        for record in Teaching.search([('company', '=', self.company.id)]):
+            by_due[self._accumulation_due(checkpoint, record.hours)].append(
+                record.id)
+        whens = [(teaching.in_(ids), due)
+            for due, ids in sorted(by_due.items()) if due]
+        return Case(*whens, else_=0) if whens else Literal(0)
 
     def _rule_accumulation(self):
         """Students with fewer marks of a teaching than required at the
@@ -604,7 +613,7 @@ class AuditRun(Workflow, ModelSQL, ModelView):
                     & (mark.date <= date)
                     & (mark.cancelled == Literal(False)),
                     group_by=[mark.student, mark_lesson.teaching]))
-            required = self._accumulation_required(checkpoint, teaching.hours)
+            required = self._accumulation_required(checkpoint, teaching.id)
             due = Case(
                 (presence.missed == 0, required),
                 (presence.attended >= 2, Least(1, required)),
