@@ -16,10 +16,13 @@ from pygal.style import Style
 from school_ejournal.grade import propose
 from school_ejournal.mark import weighted_average
 from trytond.i18n import gettext
+from trytond.model import ModelView, fields
 from trytond.model.exceptions import AccessError
 from trytond.pool import Pool
 from trytond.report import Report
 from trytond.transaction import Transaction
+from trytond.wizard import (
+    Button, StateReport, StateTransition, StateView, Wizard)
 
 GRADE_POINTS = ['5', '4', '3', '2', '1']
 # The weights of the marks in the degree of learning (СОУ, В. П. Симонов)
@@ -398,3 +401,72 @@ class AttendanceReportXLSX(_XLSXReport):
                 'rate', 'late'],
             figures['rows'] + [total])
         sheet.set_column(0, 0, 30)
+
+
+class TermReportStart(ModelView):
+    "Print a term report of classes"
+    __name__ = 'school.report.term.start'
+
+    period = fields.Many2One(
+        'school.period', "Study Period", required=True,
+        help="The term or half-year the report covers.")
+    report = fields.Selection([
+            ('progress', "Class Progress"),
+            ('attendance', "Class Attendance"),
+            ], "Report", required=True)
+    format = fields.Selection([
+            ('pdf', "PDF"),
+            ('xlsx', "XLSX"),
+            ], "Format", required=True)
+
+    @classmethod
+    def default_report(cls):
+        return 'progress'
+
+    @classmethod
+    def default_format(cls):
+        return 'pdf'
+
+
+class TermReport(Wizard):
+    "Print a term report of classes"
+    __name__ = 'school.report.term'
+
+    start = StateView('school.report.term.start',
+        'school_ejournal_reports.report_term_start_view_form', [
+            Button("Cancel", 'end', 'tryton-cancel'),
+            Button("Print", 'choose', 'tryton-print', default=True),
+            ])
+    choose = StateTransition()
+    progress_pdf = StateReport('school.report.progress')
+    progress_xlsx = StateReport('school.report.progress.xlsx')
+    attendance_pdf = StateReport('school.report.attendance')
+    attendance_xlsx = StateReport('school.report.attendance.xlsx')
+
+    def default_start(self, fields):
+        pool = Pool()
+        Period = pool.get('school.period')
+        Date = pool.get('ir.date')
+        values = {}
+        if self.records:
+            class_ = self.records[0]
+            period = Period.last_started(
+                class_.year, class_.level, Date.today())
+            if period:
+                values['period'] = period.id
+        return values
+
+    def transition_choose(self):
+        return '%s_%s' % (self.start.report, self.start.format)
+
+    def _data(self, action):
+        return action, {
+            'ids': [r.id for r in self.records],
+            'model': 'school.class',
+            'period': self.start.period.id,
+            }
+
+    do_progress_pdf = _data
+    do_progress_xlsx = _data
+    do_attendance_pdf = _data
+    do_attendance_xlsx = _data
