@@ -1,0 +1,3 @@
+# This file is part of the school e-journal.  The COPYRIGHT file at the top
+# level of this repository contains the full copyright notices and license
+# terms.

@@ -1,0 +1,13 @@
+# This file is part of the school e-journal.  The COPYRIGHT file at the top
+# level of this repository contains the full copyright notices and license
+# terms.
+from trytond.exceptions import UserError
+from trytond.model.exceptions import AccessError
+
+
+class AuditError(UserError):
+    pass
+
+
+class RemarkAccessError(AccessError):
+    pass
