@@ -15,12 +15,11 @@ import hmac
 import secrets
 from collections import defaultdict
 
-from trytond.config import config
+from school_ejournal.mark import weighted_average
+from trytond import config
 from trytond.model import Index, ModelSQL, Unique, fields
 from trytond.pool import Pool, PoolMeta
 from trytond.transaction import Transaction
-
-from school_ejournal.mark import weighted_average
 
 WEEKDAYS = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday',
     'Saturday', 'Sunday']
@@ -146,12 +145,11 @@ class Diary:
         """Return the students of the signed-in user: own children for a
         parent, oneself for a student; [] for anyone else"""
         pool = Pool()
-        Guardian = pool.get('school.student.guardian')
+        User = pool.get('res.user')
         Student = pool.get('school.student')
-        user_id = Transaction().user
-        ids = {g.student.id for g in Guardian.search(
-                [('parent.user', '=', user_id)])}
-        ids.update(s.id for s in Student.search([('user', '=', user_id)]))
+        # The scope the core's record rules are made of
+        scope = User.get_school_scope()
+        ids = set(scope['children']) | set(scope['self_students'])
         # Read again through the rules: only those the user may read
         students = Student.search([('id', 'in', list(ids))])
         return sorted(students, key=lambda s: (
@@ -308,7 +306,7 @@ class Diary:
     @classmethod
     def marks(cls, student, period):
         """Return the subjects with the student's marks of the period, the
-        weighted average and its trend (running average at each date)"""
+        weighted average and its trend (running average after each task)"""
         pool = Pool()
         Mark = pool.get('school.mark')
         cursor = Transaction().connection.cursor()
@@ -340,16 +338,16 @@ class Diary:
         cursor.execute(*Mark.average_query(
                 where=lambda mark, lesson: (mark.student == student.id)
                 & (lesson.period == period.id),
-                group_by=('subject', 'date')))
-        for subject_id, date, weighted, weights, count in cursor:
-            sums[subject_id].append((date, weighted, weights, count))
+                group_by=('subject', 'date', 'task')))
+        for subject_id, date, task, weighted, weights, count in cursor:
+            sums[subject_id].append(((str(date), task), weighted, weights,
+                    count))
         for subject_id, rows in sums.items():
             entry = subjects.get(subject_id)
             if entry is None:
                 continue
             total_weighted = total_weights = total_count = 0
-            for date, weighted, weights, count in sorted(
-                    rows, key=lambda r: str(r[0])):
+            for _, weighted, weights, count in sorted(rows):
                 total_weighted += weighted
                 total_weights += weights
                 total_count += count

@@ -18,7 +18,7 @@ import secrets
 from genshi.filters import Translator
 from genshi.template import TemplateLoader
 
-from trytond.config import config
+from trytond import config
 from trytond.exceptions import RateLimitException
 from trytond.i18n import gettext
 from trytond.pool import Pool
