@@ -432,4 +432,3 @@ def trend_chart(values, width=120, height=32, pad=3):
         'points': ' '.join('%s,%s' % p for p in points),
         'last': points[-1],
         }
-

@@ -55,4 +55,3 @@ class SchoolEjournalMessagingTestCase(
         self.assertIsNone(trend_chart([4]))
         chart = trend_chart([5, 3, 1], width=100, height=20, pad=0)
         self.assertEqual(chart['points'], '0.0,0.0 50.0,10.0 100.0,20.0')
-
