@@ -48,7 +48,8 @@ def translate(text):
 
 
 def _add_translator(template):
-    template.filters.insert(0, Translator(translate))
+    template.filters.insert(0, Translator(translate,
+            include_attrs=Translator.include_attrs | {'aria-label'}))
 
 
 loader = TemplateLoader(
