@@ -49,7 +49,7 @@ def translate(text):
 
 def _add_translator(template):
     template.filters.insert(0, Translator(translate,
-            include_attrs=Translator.include_attrs | {'aria-label'}))
+            include_attrs=Translator.INCLUDE_ATTRS | {'aria-label'}))
 
 
 loader = TemplateLoader(
@@ -164,8 +164,8 @@ def user_context(user_id):
 
 
 def signed_in(func):
-    """Run the page as the session's user with access checks, or answer
-    with the sign-in form (401)"""
+    """Run the page as the session's user with access checks, or send to
+    the sign-in form"""
     def wrapper(request, pool, *args, **kwargs):
         database_name = request.view_args['database_name']
         if not installed(pool):
@@ -174,12 +174,11 @@ def signed_in(func):
         token = request.cookies.get(SESSION_COOKIE)
         session = Session.find(token)
         if session is None:
-            message = None
+            # To the sign-in form, telling why when a session has ended
+            url = base_url(request, database_name) + 'login'
             if token:
-                message = gettext('school_ejournal_messaging.'
-                    'msg_diary_expired')
-            response = login_page(request, database_name,
-                status=HTTPStatus.UNAUTHORIZED, message=message)
+                url += '?expired=1'
+            response = harden(redirect(url, 303))
             if token:
                 delete_cookie(response, request, database_name,
                     SESSION_COOKIE)
@@ -211,7 +210,10 @@ def diary_login_form(request, pool):
     database_name = request.view_args['database_name']
     if not installed(pool):
         return Response(status=HTTPStatus.NOT_FOUND)
-    return login_page(request, database_name)
+    message = None
+    if request.args.get('expired'):
+        message = gettext('school_ejournal_messaging.msg_diary_expired')
+    return login_page(request, database_name, message=message)
 
 
 @app.route('/<database_name>/diary/login', methods=['POST'])

@@ -290,7 +290,8 @@ def test_csrf_refused(client, school):
     sign_in(client, 'roditel')
     response = client.post(BASE + 'logout', data={'csrf': 'forged'})
     assert response.status_code == 403
-    assert client.get(BASE).status_code == 303    # still signed in
+    # Still signed in
+    assert client.get(BASE).headers['Location'].endswith('/week')
 
 
 def test_sign_out(client, school):
@@ -301,7 +302,9 @@ def test_sign_out(client, school):
     response = client.post(BASE + 'logout', data={'csrf': csrf_of(page)})
     assert response.status_code == 200
     assert 'You have signed out.' in text(response)
-    assert client.get(BASE + '%s/week' % anna.id).status_code == 401
+    response = client.get(BASE + '%s/week' % anna.id)
+    assert response.status_code == 303
+    assert response.headers['Location'].endswith('/diary/login')
 
 
 def test_expired_session(client, school):
@@ -311,16 +314,21 @@ def test_expired_session(client, school):
     with time_machine.travel(
             dt.datetime.now() + dt.timedelta(hours=1), tick=True):
         response = client.get(BASE + '%s/week' % anna.id)
-    assert response.status_code == 401
-    assert 'Your session has expired.' in text(response)
+    assert response.status_code == 303
+    assert response.headers['Location'].endswith('/diary/login?expired=1')
     assert 'Common fractions' not in text(response)
+    response = client.get(response.headers['Location'])
+    assert 'Your session has expired.' in text(response)
+    # The cookie is gone: the next visit is a plain sign-in
+    response = client.get(BASE + '%s/week' % anna.id)
+    assert response.headers['Location'].endswith('/diary/login')
 
 
 def test_forged_cookie(client, school):
     "A made-up session cookie opens nothing"
     client.set_cookie('school_diary', 'made-up', path=BASE)
     response = client.get(BASE + '%s/week' % school['students']['Анна'].id)
-    assert response.status_code == 401
+    assert response.status_code == 303
     assert 'Common fractions' not in text(response)
 
 
