@@ -217,7 +217,7 @@ class Diary:
                     ('student', '=', student.id),
                     ('lesson', 'in', ids),
                     ('cancelled', '=', False),
-                    ], order=[('id', 'ASC')]):
+                    ], order=[('task', 'ASC'), ('id', 'ASC')]):
             marks[mark.lesson.id].append({
                     'value': mark.value,
                     'type_code': mark.type.code,
@@ -266,15 +266,24 @@ class Diary:
     @classmethod
     def homework_due(cls, student, today):
         """Return (date, [lessons]) of the homework due on the next day the
-        student has lessons after today"""
+        student has lessons after today (or, with no lesson planned, the
+        first day homework is due)"""
         nexts = cls._lessons(student, [
                 ('date', '>', today),
                 ('date', '<=', today + dt.timedelta(days=14)),
                 ('state', '!=', 'cancelled'),
                 ])
-        if not nexts:
-            return None, []
-        date = nexts[0].date
+        if nexts:
+            date = nexts[0].date
+        else:
+            # No lesson planned yet: the first day homework is due
+            due = cls._lessons(student, [
+                    ('homework_due', '>', today),
+                    ('homework_due', '<=', today + dt.timedelta(days=14)),
+                    ], order=[('homework_due', 'ASC')])
+            if not due:
+                return None, []
+            date = due[0].homework_due
         lessons = cls._lessons(student, [
                 ('homework_due', '=', date),
                 ('homework', '!=', None),
@@ -314,7 +323,7 @@ class Diary:
                 ('student', '=', student.id),
                 ('lesson.period', '=', period.id),
                 ('cancelled', '=', False),
-                ], order=[('date', 'ASC'), ('id', 'ASC')])
+                ], order=[('date', 'ASC'), ('task', 'ASC'), ('id', 'ASC')])
         subjects = {}
         for mark in marks:
             subject = mark.lesson.subject

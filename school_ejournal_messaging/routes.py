@@ -56,6 +56,21 @@ loader = TemplateLoader(
     TEMPLATES, auto_reload=False, callback=_add_translator)
 
 
+def diary_language():
+    "The language of the e-diary's pages ([school_diary] language)"
+    return config.get('school_diary', 'language', default='ru')
+
+
+def localized(func):
+    "Run the page in the e-diary's language"
+    def wrapper(request, pool, *args, **kwargs):
+        with Transaction().set_context(language=diary_language()):
+            return func(request, pool, *args, **kwargs)
+    wrapper.__name__ = func.__name__
+    wrapper.__doc__ = func.__doc__
+    return wrapper
+
+
 def secure_cookie():
     "Whether the cookies carry Secure ([school_diary] secure_cookie)"
     return config.getboolean('school_diary', 'secure_cookie', default=True)
@@ -160,6 +175,8 @@ def user_context(user_id):
     with Transaction().set_user(user_id):
         context = User.get_preferences(context_only=True)
     context.pop('_request', None)
+    # The pages speak the school's language whatever the user's preference
+    context['language'] = diary_language()
     return context
 
 
@@ -206,6 +223,7 @@ def diary_css(request, database_name):
 @app.route('/<database_name>/diary/login', methods=['GET'])
 @with_pool
 @with_transaction(readonly=True)
+@localized
 def diary_login_form(request, pool):
     database_name = request.view_args['database_name']
     if not installed(pool):
@@ -219,6 +237,7 @@ def diary_login_form(request, pool):
 @app.route('/<database_name>/diary/login', methods=['POST'])
 @with_pool
 @with_transaction(readonly=False)
+@localized
 def diary_login(request, pool):
     """Sign in with the res.user login and password; a failure answers a
     page (never raises) so the failed attempt is committed and counts"""
@@ -257,6 +276,7 @@ def diary_login(request, pool):
 @app.route('/<database_name>/diary/logout', methods=['POST'])
 @with_pool
 @with_transaction(readonly=False)
+@localized
 def diary_logout(request, pool):
     database_name = request.view_args['database_name']
     if not installed(pool):
@@ -282,6 +302,7 @@ def diary_logout(request, pool):
 @app.route('/<database_name>/diary/', methods=['GET'])
 @with_pool
 @with_transaction(readonly=False)
+@localized
 @signed_in
 def diary_home(request, pool, session, csrf):
     "Open the week of the first child, or say there is none"
@@ -343,6 +364,7 @@ def _period_arg(request, student):
 @app.route('/<database_name>/diary/<int:student_id>/week', methods=['GET'])
 @with_pool
 @with_transaction(readonly=False)
+@localized
 @signed_in
 @_student_page
 def diary_week(request, pool, student):
@@ -366,6 +388,7 @@ def diary_week(request, pool, student):
 @app.route('/<database_name>/diary/<int:student_id>/marks', methods=['GET'])
 @with_pool
 @with_transaction(readonly=False)
+@localized
 @signed_in
 @_student_page
 def diary_marks(request, pool, student):
@@ -386,6 +409,7 @@ def diary_marks(request, pool, student):
     methods=['GET'])
 @with_pool
 @with_transaction(readonly=False)
+@localized
 @signed_in
 @_student_page
 def diary_attendance(request, pool, student):
@@ -408,6 +432,7 @@ def diary_attendance(request, pool, student):
 @app.route('/<database_name>/diary/<int:student_id>/grades', methods=['GET'])
 @with_pool
 @with_transaction(readonly=False)
+@localized
 @signed_in
 @_student_page
 def diary_grades(request, pool, student):

@@ -30,16 +30,22 @@ pytestmark = pytest.mark.skipif(
 
 MODULES = ['school_ejournal', 'school_ejournal_messaging']
 PHONE = {'width': 390, 'height': 844}
+# Enough for one class per level and a parent of two (setup/demo_school.py)
+DEMO_STUDENTS = 30
 
 
 class DiarySchool(bs.DemoSchool):
     "The demo school with the e-diary module activated"
 
     def setup(self):
+        # No web client needed: an empty page answers the readiness check
+        www = self.tmp / 'www'
+        www.mkdir()
+        (www / 'index.html').write_text('<!DOCTYPE html><title>ok</title>')
         self.config.write_text(
             '[database]\nuri = sqlite://\npath = %s\n\n'
-            '[web]\nlisten = 127.0.0.1:%d\n\n'
-            '[session]\nmax_attempt = 100\n' % (self.tmp, self.port),
+            '[web]\nroot = %s\nlisten = 127.0.0.1:%d\n\n'
+            '[session]\nmax_attempt = 100\n' % (self.tmp, www, self.port),
             encoding='utf-8')
         self.db_path.touch()
         passfile = self.tmp / 'passfile'
@@ -69,7 +75,7 @@ def diary_school():
         import playwright.sync_api  # noqa: F401
     except ImportError:
         bs.unavailable('Python package playwright missing')
-    school = DiarySchool()
+    school = DiarySchool(students=DEMO_STUDENTS)
     try:
         school.setup()
     except Exception as exception:
