@@ -33,7 +33,11 @@ SESSION_COOKIE = 'school_diary'
 CSRF_COOKIE = 'school_diary_csrf'
 HERE = os.path.dirname(os.path.abspath(__file__))
 TEMPLATES = os.path.join(HERE, 'templates')
-CSS = os.path.join(HERE, 'static', 'diary.css')
+STATIC = os.path.join(HERE, 'static')
+STATIC_FILES = {
+    'diary.css': 'text/css; charset=utf-8',
+    'favicon.svg': 'image/svg+xml',
+    }
 CSP = ("default-src 'none'; style-src 'self'; img-src 'self'; "
     "form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
 REPORT_NAME = 'school.diary'
@@ -211,10 +215,12 @@ def signed_in(func):
     return wrapper
 
 
-@app.route('/<database_name>/diary/diary.css', methods=['GET'])
-def diary_css(request, database_name):
-    with open(CSS, 'rb') as fp:
-        response = Response(fp.read(), content_type='text/css; charset=utf-8')
+@app.route('/<database_name>/diary/<any(%s):name>' % ', '.join(
+        '"%s"' % n for n in STATIC_FILES), methods=['GET'])
+def diary_static(request, database_name, name):
+    "The stylesheet and the icon of the e-diary"
+    with open(os.path.join(STATIC, name), 'rb') as fp:
+        response = Response(fp.read(), content_type=STATIC_FILES[name])
     response.headers['X-Content-Type-Options'] = 'nosniff'
     response.headers['Cache-Control'] = 'public, max-age=3600'
     return response

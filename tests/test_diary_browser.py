@@ -104,6 +104,9 @@ def phone(diary_school):
         page.on('pageerror', lambda error: errors.append(str(error)))
         page.on('console', lambda message: errors.append(message.text)
             if message.type == 'error' else None)
+        page.on('response', lambda response: errors.append(
+                '%s %s' % (response.status, response.url))
+            if response.status >= 400 else None)
         yield page, errors, shots
         context.close()
         browser.close()

@@ -336,3 +336,6 @@ def test_stylesheet(client):
     response = client.get(BASE + 'diary.css')
     assert response.status_code == 200
     assert response.mimetype == 'text/css'
+    response = client.get(BASE + 'favicon.svg')
+    assert response.mimetype == 'image/svg+xml'
+    assert client.get(BASE + 'routes.py').status_code == 404
