@@ -1,0 +1,443 @@
+# This file is part of the school e-journal.  The COPYRIGHT file at the top
+# level of this repository contains the full copyright notices and license
+# terms.
+"""The families' e-diary: its sessions and what its pages show.
+
+The page builders (Diary.*) run inside the request's transaction as the
+signed-in parent's or student's own res.user with access checks on: the
+record rules of school_ejournal decide what they read.  The query layer's
+raw SQL (averages, attendance counts, attendees) is only run for a student
+the user was first found to read through the ORM (Diary.family).
+"""
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+from collections import defaultdict
+
+from school_ejournal.mark import weighted_average
+from trytond import config
+from trytond.model import Index, ModelSQL, Unique, fields
+from trytond.pool import Pool, PoolMeta
+from trytond.transaction import Transaction
+
+WEEKDAYS = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday',
+    'Saturday', 'Sunday']
+ATTENDANCE = ['absent', 'ill', 'excused', 'late']
+
+
+def session_timeout():
+    "Seconds an idle e-diary session lives"
+    return config.getint('school_diary', 'session_timeout', default=1800)
+
+
+def session_max_age():
+    "Seconds an e-diary session lives at most, however busy"
+    return config.getint('school_diary', 'session_max_age', default=8 * 3600)
+
+
+def _hash(token):
+    return hashlib.sha256(token.encode('utf-8')).hexdigest()
+
+
+class DiarySession(ModelSQL):
+    "A signed-in parent's or student's session of the e-diary"
+    __name__ = 'school.diary.session'
+
+    user = fields.Many2One(
+        'res.user', "User", required=True, ondelete='CASCADE',
+        help="The parent or student signed in.")
+    key = fields.Char(
+        "Key", required=True, strip=False,
+        help="The SHA-256 of the session's cookie; the cookie itself is "
+        "never stored.")
+    csrf = fields.Char(
+        "CSRF Token", required=True, strip=False,
+        help="The token every form of the session must send back.")
+    expires = fields.DateTime(
+        "Expires", required=True,
+        help="When the session ends unless used before.")
+    ends = fields.DateTime(
+        "Ends", required=True,
+        help="When the session ends however busy it is.")
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        t = cls.__table__()
+        cls._sql_constraints += [
+            ('key_unique', Unique(t, t.key),
+                'school_ejournal_messaging.msg_diary_session_user_unique'),
+            ]
+        cls._sql_indexes.add(Index(t, (t.expires, Index.Range())))
+
+    @classmethod
+    def start(cls, user_id):
+        "Open a session for the user; return (cookie token, session)"
+        token = secrets.token_urlsafe(32)
+        now = dt.datetime.now()
+        session, = cls.create([{
+                    'user': user_id,
+                    'key': _hash(token),
+                    'csrf': secrets.token_urlsafe(32),
+                    'expires': now + dt.timedelta(seconds=session_timeout()),
+                    'ends': now + dt.timedelta(seconds=session_max_age()),
+                    }])
+        return token, session
+
+    @classmethod
+    def find(cls, token):
+        """Return the live session of the cookie token, extended for another
+        idle timeout, or None; an expired session is deleted"""
+        if not token:
+            return None
+        sessions = cls.search([('key', '=', _hash(token))], limit=1)
+        if not sessions:
+            return None
+        session, = sessions
+        now = dt.datetime.now()
+        if session.expires <= now or session.ends <= now:
+            cls.delete([session])
+            return None
+        expires = min(
+            now + dt.timedelta(seconds=session_timeout()), session.ends)
+        # Written only when a good part of the timeout has gone
+        if (expires - session.expires).total_seconds() > 60:
+            session.expires = expires
+            session.save()
+        return session
+
+    def check_csrf(self, value):
+        return bool(value) and hmac.compare_digest(
+            self.csrf.encode('utf-8'), value.encode('utf-8'))
+
+    @classmethod
+    def end(cls, token):
+        "Close the session of the cookie token"
+        if token:
+            cls.delete(cls.search([('key', '=', _hash(token))]))
+
+    @classmethod
+    def clean(cls):
+        "Delete the sessions that expired (run by a scheduled action)"
+        now = dt.datetime.now()
+        cls.delete(cls.search(['OR',
+                    ('expires', '<=', now),
+                    ('ends', '<=', now),
+                    ]))
+
+
+class Cron(metaclass=PoolMeta):
+    __name__ = 'ir.cron'
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        cls.method.selection.append(
+            ('school.diary.session|clean', "Delete Expired E-Diary Sessions"))
+
+
+class Diary:
+    "What the e-diary's pages show, read as the signed-in user"
+
+    @classmethod
+    def family(cls):
+        """Return the students of the signed-in user: own children for a
+        parent, oneself for a student; [] for anyone else"""
+        pool = Pool()
+        User = pool.get('res.user')
+        Student = pool.get('school.student')
+        # The scope the core's record rules are made of
+        scope = User.get_school_scope()
+        ids = set(scope['children']) | set(scope['self_students'])
+        # Read again through the rules: only those the user may read
+        students = Student.search([('id', 'in', list(ids))])
+        return sorted(students, key=lambda s: (
+                s.first_name, s.last_name, s.id))
+
+    @classmethod
+    def student(cls, student_id):
+        "Return the student of the family with this id, or None"
+        for student in cls.family():
+            if student.id == student_id:
+                return student
+        return None
+
+    @classmethod
+    def class_of(cls, student, date=None):
+        "Return the class of the student on the date (today by default)"
+        pool = Pool()
+        Enrolment = pool.get('school.enrolment')
+        Date = pool.get('ir.date')
+        date = date or Date.today()
+        class_id = Enrolment.class_by_student([student.id], date).get(
+            student.id)
+        if class_id is None:
+            # In summer or after leaving: the last class
+            enrolments = Enrolment.search([
+                    ('student', '=', student.id),
+                    ('start_date', '<=', date),
+                    ], order=[('start_date', 'DESC')], limit=1)
+            if not enrolments:
+                enrolments = Enrolment.search([
+                        ('student', '=', student.id),
+                        ], order=[('start_date', 'ASC')], limit=1)
+            if not enrolments:
+                return None
+            return enrolments[0].class_
+        return pool.get('school.class')(class_id)
+
+    @classmethod
+    def _lessons(cls, student, domain, order=None):
+        "Return the lessons of the domain that the student attends"
+        pool = Pool()
+        Lesson = pool.get('school.lesson')
+        lessons = Lesson.search(
+            [('class_.enrolments.student', '=', student.id)] + domain,
+            order=order or [('date', 'ASC'), ('number', 'ASC')])
+        attendees = Lesson.students_by_lesson(lessons)
+        return [l for l in lessons if student.id in attendees[l.id]]
+
+    @classmethod
+    def week(cls, student, day):
+        "Return the days of the week holding day, each with its lessons"
+        pool = Pool()
+        Mark = pool.get('school.mark')
+        Line = pool.get('school.lesson.line')
+        Bell = pool.get('school.bell')
+        monday = day - dt.timedelta(days=day.weekday())
+        sunday = monday + dt.timedelta(days=6)
+        lessons = cls._lessons(student, [
+                ('date', '>=', monday),
+                ('date', '<=', sunday),
+                ])
+        ids = [l.id for l in lessons]
+        marks = defaultdict(list)
+        for mark in Mark.search([
+                    ('student', '=', student.id),
+                    ('lesson', 'in', ids),
+                    ('cancelled', '=', False),
+                    ], order=[('task', 'ASC'), ('id', 'ASC')]):
+            marks[mark.lesson.id].append({
+                    'value': mark.value,
+                    'type_code': mark.type.code,
+                    'type_name': mark.type.name,
+                    })
+        attendance = {line.lesson.id: line.attendance
+            for line in Line.search([
+                    ('student', '=', student.id),
+                    ('lesson', 'in', ids),
+                    ])}
+        bells = {b.number: b for b in Bell.search([])}
+        days = []
+        for offset in range(7):
+            date = monday + dt.timedelta(days=offset)
+            rows = []
+            for lesson in lessons:
+                if lesson.date != date:
+                    continue
+                bell = bells.get(lesson.number)
+                rows.append({
+                        'number': lesson.number,
+                        'time': (bell.start.strftime('%H:%M')
+                            if bell and bell.start else None),
+                        'subject': lesson.subject.rec_name,
+                        'state': lesson.state,
+                        'topic': lesson.topic,
+                        'homework': lesson.homework,
+                        'homework_due': lesson.homework_due,
+                        'marks': marks.get(lesson.id, []),
+                        'attendance': attendance.get(lesson.id),
+                        })
+            if rows or offset < 5:
+                days.append({
+                        'date': date,
+                        'weekday': WEEKDAYS[offset],
+                        'lessons': rows,
+                        })
+        return {
+            'monday': monday,
+            'sunday': sunday,
+            'days': days,
+            'previous': monday - dt.timedelta(days=7),
+            'next': monday + dt.timedelta(days=7),
+            }
+
+    @classmethod
+    def homework_due(cls, student, today):
+        """Return (date, [lessons]) of the homework due on the next day the
+        student has lessons after today (or, with no lesson planned, the
+        first day homework is due)"""
+        nexts = cls._lessons(student, [
+                ('date', '>', today),
+                ('date', '<=', today + dt.timedelta(days=14)),
+                ('state', '!=', 'cancelled'),
+                ])
+        if nexts:
+            date = nexts[0].date
+        else:
+            # No lesson planned yet: the first day homework is due
+            due = cls._lessons(student, [
+                    ('homework_due', '>', today),
+                    ('homework_due', '<=', today + dt.timedelta(days=14)),
+                    ], order=[('homework_due', 'ASC')])
+            if not due:
+                return None, []
+            date = due[0].homework_due
+        lessons = cls._lessons(student, [
+                ('homework_due', '=', date),
+                ('homework', '!=', None),
+                ('homework', '!=', ''),
+                ])
+        return date, [{
+                'subject': l.subject.rec_name,
+                'homework': l.homework,
+                'given': l.date,
+                } for l in lessons]
+
+    @classmethod
+    def periods(cls, student):
+        """Return (periods of the student's class, current period)"""
+        pool = Pool()
+        Period = pool.get('school.period')
+        Date = pool.get('ir.date')
+        class_ = cls.class_of(student)
+        if not class_:
+            return [], None
+        periods = Period.search([
+                ('year', '=', class_.year.id),
+                ('kind', '=', class_.level.period_kind),
+                ], order=[('sequence', 'ASC')])
+        current = Period.last_started(
+            class_.year, class_.level, Date.today())
+        return periods, current
+
+    @classmethod
+    def marks(cls, student, period):
+        """Return the subjects with the student's marks of the period, the
+        weighted average and its trend (running average after each task)"""
+        pool = Pool()
+        Mark = pool.get('school.mark')
+        cursor = Transaction().connection.cursor()
+        marks = Mark.search([
+                ('student', '=', student.id),
+                ('lesson.period', '=', period.id),
+                ('cancelled', '=', False),
+                ], order=[('date', 'ASC'), ('task', 'ASC'), ('id', 'ASC')])
+        subjects = {}
+        for mark in marks:
+            subject = mark.lesson.subject
+            entry = subjects.setdefault(subject.id, {
+                    'subject': subject.rec_name,
+                    'marks': [],
+                    'average': None,
+                    'count': 0,
+                    'trend': [],
+                    })
+            entry['marks'].append({
+                    'value': mark.value,
+                    'date': mark.date,
+                    'type_code': mark.type.code,
+                    'type_name': mark.type.name,
+                    'weight': mark.type.weight,
+                    })
+        # The averages and their trend from the query layer, for a student
+        # the user was found to read above
+        sums = defaultdict(list)
+        cursor.execute(*Mark.average_query(
+                where=lambda mark, lesson: (mark.student == student.id)
+                & (lesson.period == period.id),
+                group_by=('subject', 'date', 'task')))
+        for subject_id, date, task, weighted, weights, count in cursor:
+            sums[subject_id].append(((str(date), task), weighted, weights,
+                    count))
+        for subject_id, rows in sums.items():
+            entry = subjects.get(subject_id)
+            if entry is None:
+                continue
+            total_weighted = total_weights = total_count = 0
+            for _, weighted, weights, count in sorted(rows):
+                total_weighted += weighted
+                total_weights += weights
+                total_count += count
+                entry['trend'].append(
+                    weighted_average(total_weighted, total_weights))
+            entry['average'] = weighted_average(total_weighted, total_weights)
+            entry['count'] = total_count
+        result = sorted(subjects.values(), key=lambda e: e['subject'])
+        for entry in result:
+            entry['chart'] = trend_chart(entry['trend'])
+        return result
+
+    @classmethod
+    def attendance(cls, student, period):
+        """Return the lessons of the period by subject: held, and missed or
+        late by reason, with the totals"""
+        pool = Pool()
+        Line = pool.get('school.lesson.line')
+        Subject = pool.get('school.subject')
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*Line.attendance_query(
+                where=lambda line, lesson: (line.student == student.id)
+                & (lesson.period == period.id),
+                group_by=('subject',)))
+        counts = defaultdict(lambda: dict.fromkeys(
+                ['present', 'held', *ATTENDANCE], 0))
+        for subject_id, attendance, count in cursor:
+            row = counts[subject_id]
+            row['held'] += count
+            row[attendance or 'present'] += count
+        names = {s.id: s.rec_name for s in Subject.browse(list(counts))}
+        rows = sorted(({'subject': names[s], **c} for s, c in counts.items()),
+            key=lambda r: r['subject'])
+        total = dict.fromkeys(['present', 'held', *ATTENDANCE], 0)
+        for row in rows:
+            for key in total:
+                total[key] += row[key]
+        return rows, total
+
+    @classmethod
+    def grades(cls, student):
+        """Return (periods, rows): each subject's grade of every period of
+        the year and its year grade"""
+        pool = Pool()
+        Grade = pool.get('school.grade')
+        periods, _ = cls.periods(student)
+        class_ = cls.class_of(student)
+        if not class_:
+            return [], []
+        grades = Grade.search([
+                ('student', '=', student.id),
+                ('class_.year', '=', class_.year.id),
+                ])
+        rows = {}
+        for grade in grades:
+            row = rows.setdefault(grade.subject.id, {
+                    'subject': grade.subject.rec_name,
+                    'periods': {},
+                    'year': None,
+                    })
+            if grade.period:
+                row['periods'][grade.period.id] = grade.value
+            else:
+                row['year'] = grade.value
+        return periods, sorted(rows.values(), key=lambda r: r['subject'])
+
+
+def trend_chart(values, width=120, height=32, pad=3):
+    """Return the points of a sparkline of marks averages (1 to 5) as
+    [(x, y)] in a width × height box, or None for fewer than two"""
+    values = [float(v) for v in values if v is not None]
+    if len(values) < 2:
+        return None
+    step = (width - 2 * pad) / (len(values) - 1)
+    points = []
+    for i, value in enumerate(values):
+        y = pad + (5 - min(max(value, 1), 5)) / 4 * (height - 2 * pad)
+        points.append((round(pad + i * step, 1), round(y, 1)))
+    return {
+        'width': width,
+        'height': height,
+        'points': ' '.join('%s,%s' % p for p in points),
+        'last': points[-1],
+        }

@@ -1,0 +1,190 @@
+# This file is part of the school e-journal.  The COPYRIGHT file at the top
+# level of this repository contains the full copyright notices and license
+# terms.
+"""The families' e-diary in a real browser at a phone's size (390 × 844).
+
+A demo school (setup/demo_school.py) with the e-diary module activated is
+served by trytond on a temporary SQLite database, as test_browser.py does;
+Chromium (Playwright) signs in as the demo parent «roditel», switches
+between her two children and reads the week, the homework for tomorrow,
+the marks with their averages and the attendance, in Russian, without a
+JavaScript error and without scrolling sideways.
+
+Skipped in the PostgreSQL pass (it serves its own SQLite database); without
+Chromium or Playwright it fails under CI=true and is skipped otherwise.
+"""
+import os
+import re
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import browser_support as bs
+import pytest
+
+pytestmark = pytest.mark.skipif(
+    os.environ.get('TRYTOND_DATABASE_URI', '').startswith('postgresql'),
+    reason="browser tests run once, in setup/test's SQLite pass (they "
+    "serve their own SQLite demo database)")
+
+MODULES = ['school_ejournal', 'school_ejournal_messaging']
+PHONE = {'width': 390, 'height': 844}
+# Enough for one class per level and a parent of two (setup/demo_school.py)
+DEMO_STUDENTS = 30
+
+
+class DiarySchool(bs.DemoSchool):
+    "The demo school with the e-diary module activated"
+
+    def setup(self):
+        # No web client needed: an empty page answers the readiness check
+        www = self.tmp / 'www'
+        www.mkdir()
+        (www / 'index.html').write_text('<!DOCTYPE html><title>ok</title>')
+        self.config.write_text(
+            '[database]\nuri = sqlite://\npath = %s\n\n'
+            '[web]\nroot = %s\nlisten = 127.0.0.1:%d\n\n'
+            '[session]\nmax_attempt = 100\n' % (self.tmp, www, self.port),
+            encoding='utf-8')
+        self.db_path.touch()
+        passfile = self.tmp / 'passfile'
+        passfile.write_text(bs.PASSWORD + '\n')
+        env = bs.clean_env(
+            PYTHONOPTIMIZE='1', TRYTONPASSFILE=str(passfile))
+        self._run('trytond-admin', [self.trytond_admin, '-c', self.config,
+                '-d', self.database, '-u', *MODULES,
+                '--activate-dependencies', '--email', 'admin@example.ru',
+                '-l', 'ru'], env)
+        self._run('demo_school', [sys.executable,
+                bs.REPO / 'setup' / 'demo_school.py', '-c', self.config,
+                '-d', self.database, '--students', str(self.students),
+                '--password', bs.PASSWORD], env)
+        self.start()
+
+    @property
+    def diary(self):
+        return '%s%s/diary/' % (self.url, self.database)
+
+
+@pytest.fixture(scope='module')
+def diary_school():
+    if not os.access(bs.CHROMIUM, os.X_OK):
+        bs.unavailable('no Chromium at %s' % bs.CHROMIUM)
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        bs.unavailable('Python package playwright missing')
+    school = DiarySchool(students=DEMO_STUDENTS)
+    try:
+        school.setup()
+    except Exception as exception:
+        school.cleanup()
+        pytest.fail('the demo school did not start: %s' % exception,
+            pytrace=False)
+    yield school
+    school.cleanup()
+
+
+@pytest.fixture
+def phone(diary_school):
+    from playwright.sync_api import sync_playwright
+    shots = Path(os.environ.get('SCHOOL_BROWSER_SHOTS')
+        or tempfile.mkdtemp(prefix='school-diary-shots-'))
+    shots.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=bs.CHROMIUM, args=bs.CHROMIUM_ARGS,
+            headless=True)
+        context = browser.new_context(locale='ru-RU', viewport=PHONE,
+            is_mobile=True, has_touch=True, device_scale_factor=2)
+        context.set_default_timeout(30000)
+        page = context.new_page()
+        errors = []
+        page.on('pageerror', lambda error: errors.append(str(error)))
+        page.on('console', lambda message: errors.append(message.text)
+            if message.type == 'error' else None)
+        page.on('response', lambda response: errors.append(
+                '%s %s' % (response.status, response.url))
+            if response.status >= 400 else None)
+        yield page, errors, shots
+        context.close()
+        browser.close()
+
+
+def _fits(page):
+    "The page needs no sideways scrolling at the phone's width"
+    width = page.evaluate('document.documentElement.scrollWidth')
+    assert width <= PHONE['width'], 'the page is %s px wide' % width
+
+
+def test_parent_reads_diary_on_phone(diary_school, phone):
+    "The parent signs in, switches child, reads week, marks, attendance"
+    page, errors, shots = phone
+    children = diary_school.children('roditel')
+    assert len(children) == 2, children
+    start = time.monotonic()
+
+    page.goto(diary_school.diary)
+    assert page.locator('h1').inner_text() == 'Вход в электронный дневник'
+    _fits(page)
+    page.fill('#login', 'roditel')
+    page.fill('#password', bs.PASSWORD)
+    page.click('form.login button')
+    page.wait_for_url(re.compile(r'/diary/\d+/week$'))
+    page.screenshot(path=str(shots / 'diary-week.png'), full_page=True)
+
+    # The week of the first child, homework for the next school day on top
+    due = page.locator('section.due h2').inner_text()
+    assert due.startswith('Домашнее задание на'), due
+    assert page.locator('section.day').count() >= 5
+    assert page.locator('nav.children a').count() == 2
+    first = page.locator('nav.children a.current').inner_text()
+    _fits(page)
+
+    # Last week: held lessons with topics and marks
+    page.click('a[rel=prev]')
+    page.wait_for_load_state()
+    assert page.locator('p.topic').count() > 0
+    assert 'Тема:' in page.locator('p.topic').first.inner_text()
+    assert page.locator('article.lesson').count() > 5
+    _fits(page)
+
+    # Switch to the other child
+    other = page.locator('nav.children a:not(.current)')
+    name = other.inner_text()
+    assert name != first
+    other.click()
+    page.wait_for_load_state()
+    assert page.locator('nav.children a.current').inner_text() == name
+    assert name in page.locator('p.who').inner_text()
+
+    # Marks with the weighted averages and a trend chart
+    page.click('nav.tabs a:has-text("Оценки")')
+    page.wait_for_url(re.compile(r'/marks$'))
+    page.screenshot(path=str(shots / 'diary-marks.png'), full_page=True)
+    averages = page.locator('.average strong').all_inner_texts()
+    assert averages, page.content()[:2000]
+    assert any(re.fullmatch(r'[1-5],\d\d', a) for a in averages), averages
+    assert page.locator('svg.trend').count() > 0
+    _fits(page)
+
+    # Attendance counts
+    page.click('nav.tabs a:has-text("Посещаемость")')
+    page.wait_for_url(re.compile(r'/attendance$'))
+    page.screenshot(path=str(shots / 'diary-attendance.png'), full_page=True)
+    assert 'Всего' in page.locator('table.attendance tfoot').inner_text()
+    _fits(page)
+
+    # Grades, then sign out
+    page.click('nav.tabs a:has-text("Итоговые")')
+    page.wait_for_url(re.compile(r'/grades$'))
+    page.click('header.top button')
+    page.wait_for_load_state()
+    assert 'Вы вышли из дневника.' in page.locator('p.message').inner_text()
+    page.goto(diary_school.diary)
+    assert page.locator('form.login').count() == 1
+
+    assert not errors, errors
+    print('e-diary walk: %.1f s, screenshots in %s' % (
+            time.monotonic() - start, shots))
