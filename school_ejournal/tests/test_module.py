@@ -229,6 +229,3 @@ class SchoolEjournalTestCase(CompanyTestMixin, test_tryton.ModuleTestCase):
         with Transaction().set_user(user.id):
             self.assertEqual(User.get_preferences()['actions'],
                 [action('act_student_form')])
-
-
-del test_tryton.ModuleTestCase
