@@ -8,8 +8,10 @@ from trytond.pool import Pool
 from trytond.pyson import Eval
 from trytond.transaction import Transaction
 
+from .validation import ValidationMixin
 
-class Class(ModelSQL, ModelView):
+
+class Class(ValidationMixin, ModelSQL, ModelView):
     "A class of students for one academic year, as «5А»"
     __name__ = 'school.class'
 
@@ -129,7 +131,7 @@ class Class(ModelSQL, ModelView):
             User._school_scope_cache.clear()
 
 
-class Subgroup(ModelSQL, ModelView):
+class Subgroup(ValidationMixin, ModelSQL, ModelView):
     "A part of a class taught a subject separately, as a language group"
     __name__ = 'school.subgroup'
 
@@ -197,7 +199,7 @@ class Subgroup(ModelSQL, ModelView):
                             subgroup=subgroup.rec_name))
 
 
-class SubgroupStudent(ModelSQL):
+class SubgroupStudent(ValidationMixin, ModelSQL):
     __name__ = 'school.subgroup-school.student'
 
     subgroup = fields.Many2One(

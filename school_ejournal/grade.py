@@ -17,6 +17,7 @@ from trytond.wizard import Button, StateTransition, StateView, Wizard
 
 from .exceptions import GradeError
 from .lesson import NUMERIC_MARKS, PeriodLockMixin
+from .validation import ValidationMixin
 
 GRADES = [
     (None, ""),
@@ -41,7 +42,7 @@ def propose(average, count, threshold, min_marks):
     return str(min(max(int(whole), 1), 5))
 
 
-class Grade(PeriodLockMixin, ModelSQL, ModelView):
+class Grade(ValidationMixin, PeriodLockMixin, ModelSQL, ModelView):
     "A term or year grade of a student in a subject"
     __name__ = 'school.grade'
 

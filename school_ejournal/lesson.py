@@ -15,6 +15,7 @@ from trytond.transaction import Transaction
 
 from .exceptions import LessonError, PeriodClosedError
 from .timetable import dates_of
+from .validation import ValidationMixin
 
 ATTENDANCE = [
     (None, ""),
@@ -87,7 +88,7 @@ class PeriodLockMixin:
         cls.check_period_open(records)
 
 
-class Lesson(PeriodLockMixin, Workflow, ModelSQL, ModelView):
+class Lesson(ValidationMixin, PeriodLockMixin, Workflow, ModelSQL, ModelView):
     "A lesson of a class or subgroup on a date"
     __name__ = 'school.lesson'
 
@@ -503,7 +504,7 @@ class Lesson(PeriodLockMixin, Workflow, ModelSQL, ModelView):
         return cls.create(to_create)
 
 
-class TaskType(sequence_ordered(), ModelSQL, ModelView):
+class TaskType(ValidationMixin, sequence_ordered(), ModelSQL, ModelView):
     "A type of task marks are given for, as «К» control work"
     __name__ = 'school.task.type'
 
@@ -554,7 +555,7 @@ class TaskType(sequence_ordered(), ModelSQL, ModelView):
         return ['OR', ('code', *clause[1:]), ('name', *clause[1:])]
 
 
-class Task(sequence_ordered(), ModelSQL, ModelView):
+class Task(ValidationMixin, sequence_ordered(), ModelSQL, ModelView):
     "A task done at a lesson, marked with its type"
     __name__ = 'school.lesson.task'
 
@@ -590,7 +591,7 @@ class Task(sequence_ordered(), ModelSQL, ModelView):
                         task=marks[0].task.rec_name))
 
 
-class LessonLine(ModelSQL, ModelView):
+class LessonLine(ValidationMixin, ModelSQL, ModelView):
     "A student at a lesson: attendance and marks"
     __name__ = 'school.lesson.line'
     # Every version is kept in the history table, which serves as the audit
@@ -782,7 +783,7 @@ class LessonLine(ModelSQL, ModelView):
                             line=line.rec_name))
 
 
-class Substitution(ModelSQL, ModelView):
+class Substitution(ValidationMixin, ModelSQL, ModelView):
     "A lesson given by another teacher (журнал замены уроков)"
     __name__ = 'school.substitution'
 

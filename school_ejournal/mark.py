@@ -12,9 +12,10 @@ from trytond.transaction import Transaction
 
 from .exceptions import MarkError
 from .lesson import MARKS, NUMERIC_MARKS, PeriodLockMixin
+from .validation import ValidationMixin
 
 
-class Mark(PeriodLockMixin, ModelSQL, ModelView):
+class Mark(ValidationMixin, PeriodLockMixin, ModelSQL, ModelView):
     "A mark of a student for a task of a lesson; never changed in place"
     __name__ = 'school.mark'
     # A mark is created once and changed only through its corrections,
@@ -149,7 +150,7 @@ class Mark(PeriodLockMixin, ModelSQL, ModelView):
                         limit=limit.strftime('%d.%m.%Y')))
 
 
-class MarkCorrection(Workflow, ModelSQL, ModelView):
+class MarkCorrection(ValidationMixin, Workflow, ModelSQL, ModelView):
     "A reasoned request to change or cancel a saved mark"
     __name__ = 'school.mark.correction'
 

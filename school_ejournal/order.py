@@ -11,6 +11,7 @@ from trytond.pyson import Eval
 from trytond.transaction import Transaction
 
 from .exceptions import EnrolmentError, OrderError
+from .validation import ValidationMixin
 
 ORDER_KINDS = [
     ('enrolment', "Enrolment"),
@@ -19,7 +20,7 @@ ORDER_KINDS = [
     ]
 
 
-class Order(Workflow, ModelSQL, ModelView):
+class Order(ValidationMixin, Workflow, ModelSQL, ModelView):
     "An order of the head (приказ) that moves students"
     __name__ = 'school.order'
 
@@ -128,7 +129,7 @@ class Order(Workflow, ModelSQL, ModelView):
         cls.write(orders, {'applied_by': Transaction().user})
 
 
-class OrderLine(ModelSQL, ModelView):
+class OrderLine(ValidationMixin, ModelSQL, ModelView):
     "A student named in an order"
     __name__ = 'school.order.line'
 

@@ -1,8 +1,6 @@
 # This file is part of the school e-journal.  The COPYRIGHT file at the top
 # level of this repository contains the full copyright notices and license
 # terms.
-import csv
-import io
 from decimal import Decimal
 
 from trytond.i18n import gettext
@@ -15,6 +13,7 @@ from trytond.wizard import Button, StateTransition, StateView, Wizard
 
 from .common import company_through
 from .exceptions import PlanError
+from .validation import ValidationMixin, guard_cell, read_table
 
 LINE_KINDS = [
     ('lesson', "Lesson"),
@@ -25,7 +24,9 @@ LINE_KINDS = [
     ]
 
 
-class Plan(company_through('teaching'), Workflow, ModelSQL, ModelView):
+class Plan(
+        ValidationMixin, company_through('teaching'), Workflow, ModelSQL,
+        ModelView):
     "A calendar-thematic plan (КТП) of a teaching assignment"
     __name__ = 'school.plan'
 
@@ -114,7 +115,7 @@ class Plan(company_through('teaching'), Workflow, ModelSQL, ModelView):
         cls.write(plans, {'approved_by': None})
 
 
-class PlanLine(sequence_ordered(), ModelSQL, ModelView):
+class PlanLine(ValidationMixin, sequence_ordered(), ModelSQL, ModelView):
     "A topic of a thematic plan"
     __name__ = 'school.plan.line'
 
@@ -183,7 +184,8 @@ class PlanImport(Wizard):
         pool = Pool()
         Line = pool.get('school.plan.line')
         plan = self.record
-        rows = read_rows(self.start.file, self.start.filename or '')
+        filename = self.start.filename or ''
+        rows = read_rows(self.start.file, filename)
         kinds = dict(LINE_KINDS)
         labels = {}
         # Kinds may be written as their codes or their names in English,
@@ -195,7 +197,6 @@ class PlanImport(Wizard):
                 labels[label.lower()] = code
         lines = []
         for number, row in enumerate(rows, 1):
-            row = [(str(c).strip() if c is not None else '') for c in row]
             if not any(row):
                 continue
             topic = row[0]
@@ -204,10 +205,13 @@ class PlanImport(Wizard):
             kind = kind if kind in kinds else labels.get(kind.lower())
             try:
                 hours = int(float(hours.replace(',', '.')))
-            except ValueError:
+            except (ValueError, OverflowError):
                 if number == 1:
                     continue  # headers
                 hours = None
+            for column, (name, value) in enumerate(
+                    [('topic', topic), ('hours', hours)], 1):
+                guard_cell(Line, name, value, filename, number, column)
             if not topic or not hours or hours < 1 or not kind:
                 raise PlanError(gettext(
                         'school_ejournal.msg_plan_import_row',
@@ -225,19 +229,8 @@ class PlanImport(Wizard):
 
 
 def read_rows(data, filename):
-    "Return the rows of a CSV or XLSX file"
-    data = bytes(data)
-    if data[:2] == b'PK' or filename.lower().endswith('.xlsx'):
-        from openpyxl import load_workbook
-        workbook = load_workbook(io.BytesIO(data), read_only=True)
-        sheet = workbook.worksheets[0]
-        return [list(r) for r in sheet.iter_rows(values_only=True)]
-    text = data.decode('utf-8-sig')
-    try:
-        dialect = csv.Sniffer().sniff(text[:2048], delimiters=';,\t')
-    except csv.Error:
-        dialect = csv.excel
-    return list(csv.reader(io.StringIO(text), dialect))
+    "Return the rows of a CSV or XLSX file, as lists of text"
+    return read_table(data, filename)
 
 
 class PlanCopyStart(ModelView):

@@ -17,6 +17,7 @@ from trytond.tools.email_ import EmailNotValidError, validate_email
 from trytond.transaction import Transaction, without_check_access
 
 from .exceptions import DateError, OverlapError
+from .validation import ValidationMixin
 from .year import overlaps
 
 GENDERS = [
@@ -139,7 +140,8 @@ class PersonMixin:
             pool.get('res.user')._school_scope_cache.clear()
 
 
-class Student(PersonMixin, DeactivableMixin, ModelSQL, ModelView):
+class Student(
+        ValidationMixin, PersonMixin, DeactivableMixin, ModelSQL, ModelView):
     "A student of the school, with the personal data of the class register"
     __name__ = 'school.student'
 
@@ -272,16 +274,10 @@ class Student(PersonMixin, DeactivableMixin, ModelSQL, ModelView):
     @classmethod
     def validate_fields(cls, students, field_names):
         super().validate_fields(students, field_names)
-        if field_names & {'snils', 'email', 'birth_date'}:
+        if field_names & {'snils', 'email'}:
             for student in students:
                 student.check_snils()
                 check_email(student, student.email)
-                if student.birth_date and (
-                        student.birth_date > dt.date.today()
-                        or student.birth_date.year < 1900):
-                    raise DateError(gettext(
-                            'school_ejournal.msg_birth_date',
-                            student=student.rec_name))
 
     def check_snils(self):
         if not self.snils:
@@ -371,7 +367,8 @@ def check_email(record, email):
             record=record.rec_name, email=email)
 
 
-class Parent(PersonMixin, DeactivableMixin, ModelSQL, ModelView):
+class Parent(
+        ValidationMixin, PersonMixin, DeactivableMixin, ModelSQL, ModelView):
     "A parent or legal guardian of students"
     __name__ = 'school.parent'
 
@@ -422,7 +419,7 @@ class Parent(PersonMixin, DeactivableMixin, ModelSQL, ModelView):
                             record=parent.rec_name, phone=parent.phone)
 
 
-class Guardian(ModelSQL, ModelView):
+class Guardian(ValidationMixin, ModelSQL, ModelView):
     "The link between a student and a parent or guardian"
     __name__ = 'school.student.guardian'
 
@@ -477,7 +474,7 @@ class Guardian(ModelSQL, ModelView):
         pool.get('res.user')._school_scope_cache.clear()
 
 
-class Enrolment(ModelSQL, ModelView):
+class Enrolment(ValidationMixin, ModelSQL, ModelView):
     "A stay of a student in a class, opened and closed by orders"
     __name__ = 'school.enrolment'
 

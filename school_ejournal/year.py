@@ -14,6 +14,7 @@ from trytond.transaction import Transaction
 
 from .common import company_through
 from .exceptions import DateError, OverlapError, PeriodTransitionError
+from .validation import ValidationMixin
 
 PERIOD_KINDS = [
     ('quarter', "Quarter"),
@@ -28,7 +29,7 @@ def overlaps(table, start, end, where):
         & ((table.end_date == Null) | (table.end_date >= start)))
 
 
-class Year(ModelSQL, ModelView):
+class Year(ValidationMixin, ModelSQL, ModelView):
     __name__ = 'school.year'
 
     company = fields.Many2One(
@@ -151,8 +152,8 @@ class _YearDatesMixin:
 
 
 class Period(
-        _YearDatesMixin, company_through('year'), Workflow, ModelSQL,
-        ModelView):
+        ValidationMixin, _YearDatesMixin, company_through('year'), Workflow,
+        ModelSQL, ModelView):
     __name__ = 'school.period'
 
     year = fields.Many2One(
@@ -289,7 +290,8 @@ class Period(
 
 
 class Holiday(
-        _YearDatesMixin, company_through('year'), ModelSQL, ModelView):
+        ValidationMixin, _YearDatesMixin, company_through('year'), ModelSQL,
+        ModelView):
     __name__ = 'school.holiday'
 
     year = fields.Many2One(
@@ -327,7 +329,7 @@ class Holiday(
         return 'holiday'
 
 
-class HolidayLevel(ModelSQL):
+class HolidayLevel(ValidationMixin, ModelSQL):
     __name__ = 'school.holiday-school.level'
 
     holiday = fields.Many2One(
@@ -336,7 +338,7 @@ class HolidayLevel(ModelSQL):
         'school.level', "Class Level", required=True, ondelete='CASCADE')
 
 
-class Level(DeactivableMixin, ModelSQL, ModelView):
+class Level(ValidationMixin, DeactivableMixin, ModelSQL, ModelView):
     __name__ = 'school.level'
 
     company = fields.Many2One(
