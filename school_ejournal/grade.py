@@ -17,7 +17,7 @@ from trytond.wizard import Button, StateTransition, StateView, Wizard
 
 from .exceptions import GradeError
 from .lesson import NUMERIC_MARKS, PeriodLockMixin
-from .validation import ValidationMixin
+from .validation import ValidationMixin, ValidationWizardMixin
 
 GRADES = [
     (None, ""),
@@ -240,7 +240,7 @@ class ComputeGradesStart(ModelView):
         return self.teaching.class_.year if self.teaching else None
 
 
-class ComputeGrades(Wizard):
+class ComputeGrades(ValidationWizardMixin, Wizard):
     "Compute the term or year grades of a teaching"
     __name__ = 'school.grade.compute'
 

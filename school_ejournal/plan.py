@@ -13,7 +13,8 @@ from trytond.wizard import Button, StateTransition, StateView, Wizard
 
 from .common import company_through
 from .exceptions import PlanError
-from .validation import ValidationMixin, guard_cell, read_table
+from .validation import (
+    ValidationMixin, ValidationWizardMixin, guard_cell, read_table)
 
 LINE_KINDS = [
     ('lesson', "Lesson"),
@@ -169,7 +170,7 @@ class PlanImportStart(ModelView):
     filename = fields.Char("File Name")
 
 
-class PlanImport(Wizard):
+class PlanImport(ValidationWizardMixin, Wizard):
     "Import the topics of a thematic plan from a spreadsheet"
     __name__ = 'school.plan.import'
 
@@ -249,7 +250,7 @@ class PlanCopyStart(ModelView):
     plan = fields.Many2One('school.plan', "Plan", readonly=True)
 
 
-class PlanCopy(Wizard):
+class PlanCopy(ValidationWizardMixin, Wizard):
     "Copy the topics of another plan, as last year's"
     __name__ = 'school.plan.copy'
 

@@ -17,7 +17,7 @@ from trytond.tools.email_ import EmailNotValidError, validate_email
 from trytond.transaction import Transaction, without_check_access
 
 from .exceptions import DateError, OverlapError
-from .validation import ValidationMixin
+from .validation import ValidationMixin, plausible_email
 from .year import overlaps
 
 GENDERS = [
@@ -361,6 +361,8 @@ def check_email(record, email):
         return
     try:
         validate_email(email)
+        if not plausible_email(email):
+            raise EmailNotValidError(email)
     except EmailNotValidError:
         raise fields_error(
             'school_ejournal.msg_email_invalid',

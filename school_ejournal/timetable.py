@@ -14,7 +14,7 @@ from trytond.wizard import Button, StateTransition, StateView, Wizard
 
 from .common import company_through
 from .exceptions import TimetableClashError
-from .validation import ValidationMixin
+from .validation import ValidationMixin, ValidationWizardMixin
 
 WEEKDAYS = [
     ('0', "Monday"),
@@ -198,7 +198,7 @@ class GenerateLessonsStart(ModelView):
         "From", help="Leave empty to start at the beginning of the period.")
 
 
-class GenerateLessons(Wizard):
+class GenerateLessons(ValidationWizardMixin, Wizard):
     "Generate the lessons of a study period from its timetable"
     __name__ = 'school.lesson.generate'
 

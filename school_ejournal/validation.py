@@ -31,6 +31,7 @@ import functools
 import inspect
 import io
 import math
+import re
 import unicodedata
 from decimal import Decimal
 
@@ -42,6 +43,8 @@ from trytond.model import Model, fields
 from trytond.model.exceptions import ValidationError
 from trytond.pool import Pool
 from trytond.pyson import PYSON
+from trytond.rpc import RPC
+from trytond.wizard import StateView
 
 # The largest value of an SQL INTEGER column (ids, Integer fields)
 SQL_INTEGER_MAX = 2 ** 31 - 1
@@ -79,7 +82,8 @@ LIMITS = {
         'weeks': (1, 53), 'weeks_first': (1, 53),
         'grade_min_marks': (1, 100), 'grade_threshold': (0, 1)},
     'school.grade': {'average': (0, 100), 'marks': (0, 100_000)},
-    'school.student': {'birth_date': (dt.date(1900, 1, 1), dt.date.max)},
+    'school.student': {
+        'birth_date': (dt.date(1950, 1, 1), dt.date(2100, 12, 31))},
     }
 
 
@@ -154,6 +158,165 @@ def text_problem(value, type_='char'):
     return None
 
 
+_EMAIL = re.compile(
+    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+"
+    r"@(?:[A-Za-z0-9\u0400-\u04ff](?:[A-Za-z0-9\u0400-\u04ff-]{0,61}"
+    r"[A-Za-z0-9\u0400-\u04ff])?\.)+"
+    r"(?:[A-Za-z]{2,63}|xn--[A-Za-z0-9-]{1,59}|рф)$")
+
+
+def plausible_email(value):
+    """Tell if value looks like a deliverable address: a local part, an
+    at sign and a domain with a top level of letters (as example.ru or
+    школа.рф); checked whatever email_validator is installed or not"""
+    return (isinstance(value, str) and len(value) <= 254
+        and bool(_EMAIL.match(value)) and '..' not in value)
+
+
+def _guard_label(Model_, record=None):
+    if record is None:
+        return gettext('school_ejournal.msg_guard_new_record')
+    try:
+        return record.rec_name
+    except Exception:
+        return '%s #%s' % (Model_.__names__()['model'], record.id)
+
+
+def _guard_limits(Model_, name, field):
+    limits = LIMITS.get(Model_.__name__, {}).get(name)
+    if limits is None:
+        limits = DEFAULT_LIMITS.get(field._type)
+    return limits
+
+
+def guard_values(Model_, values, record=None):
+    "Raise if one of the values may not be stored in the field"
+    if not isinstance(values, dict):
+        raise _error('msg_guard_values', model=Model_.__names__()['model'])
+    for name, value in values.items():
+        field = Model_._fields.get(name) if isinstance(name, str) else None
+        if field is None:
+            raise _error('msg_guard_unknown_field',
+                model=Model_.__names__()['model'], field=_format(name))
+        if isinstance(field, fields.Function) and not field.setter:
+            continue
+        if value is None or isinstance(value, (Query, Expression)):
+            continue
+        problem = _guard_value(Model_, name, field, value)
+        if problem:
+            msg_id, variables = problem
+            names = Model_.__names__(name)
+            raise _error(msg_id, field=names['field'],
+                model=names['model'],
+                record=_guard_label(Model_, record), **variables)
+
+
+def _guard_value(Model_, name, field, value):
+    "Return (msg_id, variables) of what makes value unfit, or None"
+    type_ = field._type
+    if type_ in _TEXT_TYPES or type_ == 'selection':
+        if not isinstance(value, str):
+            return 'msg_guard_type_text', {}
+        size = getattr(field, 'size', None)
+        if not isinstance(size, int):
+            size = DEFAULT_SIZE.get(type_, DEFAULT_SIZE['char'])
+        if len(value) > size:
+            return 'msg_guard_text_size', {
+                'size': len(value), 'max_size': size}
+        problem = text_problem(value, type_)
+        if problem:
+            return problem
+        if (type_ == 'selection'
+                and isinstance(field.selection, (list, tuple))
+                and value not in dict(field.selection)):
+            return 'msg_guard_selection', {'value': _format(value)}
+    elif type_ in _NUMBER_TYPES:
+        if type_ == 'integer':
+            valid = _is_int(value)
+        else:
+            valid = (isinstance(value, (int, float, Decimal))
+                and not isinstance(value, bool))
+            if valid and isinstance(value, (float, Decimal)):
+                valid = (value.is_finite() if isinstance(value, Decimal)
+                    else math.isfinite(value))
+        if not valid:
+            return 'msg_guard_type_number', {}
+        return _guard_range(Model_, name, field, value)
+    elif type_ == 'boolean':
+        if not isinstance(value, bool):
+            return 'msg_guard_type_boolean', {}
+    elif type_ == 'date':
+        if (not isinstance(value, dt.date)
+                or isinstance(value, dt.datetime)):
+            return 'msg_guard_type_date', {}
+        return _guard_range(Model_, name, field, value)
+    elif type_ == 'datetime':
+        if not isinstance(value, dt.datetime):
+            return 'msg_guard_type_date', {}
+        return _guard_range(Model_, name, field, value.replace(tzinfo=None))
+    elif type_ == 'time':
+        if not isinstance(value, dt.time):
+            return 'msg_guard_type_time', {}
+    elif type_ == 'timedelta':
+        if not isinstance(value, dt.timedelta):
+            return 'msg_guard_type_time', {}
+    elif type_ in _RELATION_TYPES:
+        if isinstance(value, Model):
+            return None
+        if not _is_id(value) or value <= 0:
+            return 'msg_guard_type_record', {}
+    elif type_ in _X2MANY_TYPES:
+        if not _guard_actions(value):
+            return 'msg_guard_type_actions', {}
+    elif type_ == 'binary':
+        if not isinstance(value, (bytes, bytearray, memoryview)):
+            return 'msg_guard_type_binary', {}
+    return None
+
+
+def _guard_range(Model_, name, field, value):
+    limits = _guard_limits(Model_, name, field)
+    if limits and not (limits[0] <= value <= limits[1]):
+        minimum, maximum = limits
+        return 'msg_guard_range', {
+            'value': _format(value),
+            'min': _format(minimum), 'max': _format(maximum)}
+    return None
+
+
+def _guard_actions(value):
+    "Tell if value is a list of One2Many/Many2Many actions"
+    if not isinstance(value, (list, tuple)):
+        return False
+
+    def ids(value):
+        return (isinstance(value, (list, tuple))
+            and all(_is_id(i) or isinstance(i, Model) for i in value))
+    for action in value:
+        if (not isinstance(action, (list, tuple)) or not action
+                or action[0] not in _X2MANY_ACTIONS):
+            return False
+        kind, args = action[0], action[1:]
+        if kind == 'create':
+            if (len(args) != 1 or not isinstance(args[0], (list, tuple))
+                    or not all(isinstance(v, dict) for v in args[0])):
+                return False
+        elif kind == 'write':
+            if not args or len(args) % 2:
+                return False
+            for ids_, values in zip(args[::2], args[1::2]):
+                if not ids(ids_) or not isinstance(values, dict):
+                    return False
+        elif kind == 'copy':
+            if (not 1 <= len(args) <= 2 or not ids(args[0])
+                    or (len(args) == 2
+                        and not isinstance(args[1], dict))):
+                return False
+        elif len(args) != 1 or not ids(args[0]):
+            return False
+    return True
+
+
 class ValidationMixin:
     "Refuse values a school record may not hold, before SQL runs"
     __slots__ = ()
@@ -161,147 +324,9 @@ class ValidationMixin:
     # Writing
 
     @classmethod
-    def _guard_label(cls, record=None):
-        if record is None:
-            return gettext('school_ejournal.msg_guard_new_record')
-        try:
-            return record.rec_name
-        except Exception:
-            return '%s #%s' % (cls.__names__()['model'], record.id)
-
-    @classmethod
-    def _guard_limits(cls, name, field):
-        limits = LIMITS.get(cls.__name__, {}).get(name)
-        if limits is None:
-            limits = DEFAULT_LIMITS.get(field._type)
-        return limits
-
-    @classmethod
     def guard_values(cls, values, record=None):
-        "Raise if one of the values may not be stored in the field"
-        if not isinstance(values, dict):
-            raise _error('msg_guard_values', model=cls.__names__()['model'])
-        for name, value in values.items():
-            field = cls._fields.get(name) if isinstance(name, str) else None
-            if field is None:
-                raise _error('msg_guard_unknown_field',
-                    model=cls.__names__()['model'], field=_format(name))
-            if isinstance(field, fields.Function) and not field.setter:
-                continue
-            if value is None or isinstance(value, (Query, Expression)):
-                continue
-            problem = cls._guard_value(name, field, value)
-            if problem:
-                msg_id, variables = problem
-                names = cls.__names__(name)
-                raise _error(msg_id, field=names['field'],
-                    model=names['model'],
-                    record=cls._guard_label(record), **variables)
-
-    @classmethod
-    def _guard_value(cls, name, field, value):
-        "Return (msg_id, variables) of what makes value unfit, or None"
-        type_ = field._type
-        if type_ in _TEXT_TYPES or type_ == 'selection':
-            if not isinstance(value, str):
-                return 'msg_guard_type_text', {}
-            size = field.size if isinstance(field.size, int) else (
-                DEFAULT_SIZE.get(type_) or DEFAULT_SIZE['char'])
-            if len(value) > size:
-                return 'msg_guard_text_size', {
-                    'size': len(value), 'max_size': size}
-            problem = text_problem(value, type_)
-            if problem:
-                return problem
-            if (type_ == 'selection'
-                    and isinstance(field.selection, (list, tuple))
-                    and value not in dict(field.selection)):
-                return 'msg_guard_selection', {'value': _format(value)}
-        elif type_ in _NUMBER_TYPES:
-            if type_ == 'integer':
-                valid = _is_int(value)
-            else:
-                valid = (isinstance(value, (int, float, Decimal))
-                    and not isinstance(value, bool))
-                if valid and isinstance(value, (float, Decimal)):
-                    valid = (value.is_finite() if isinstance(value, Decimal)
-                        else math.isfinite(value))
-            if not valid:
-                return 'msg_guard_type_number', {}
-            return cls._guard_range(name, field, value)
-        elif type_ == 'boolean':
-            if not isinstance(value, bool):
-                return 'msg_guard_type_boolean', {}
-        elif type_ == 'date':
-            if (not isinstance(value, dt.date)
-                    or isinstance(value, dt.datetime)):
-                return 'msg_guard_type_date', {}
-            return cls._guard_range(name, field, value)
-        elif type_ == 'datetime':
-            if not isinstance(value, dt.datetime):
-                return 'msg_guard_type_date', {}
-            return cls._guard_range(name, field, value.replace(tzinfo=None))
-        elif type_ == 'time':
-            if not isinstance(value, dt.time):
-                return 'msg_guard_type_time', {}
-        elif type_ == 'timedelta':
-            if not isinstance(value, dt.timedelta):
-                return 'msg_guard_type_time', {}
-        elif type_ in _RELATION_TYPES:
-            if isinstance(value, Model):
-                return None
-            if not _is_id(value) or value <= 0:
-                return 'msg_guard_type_record', {}
-        elif type_ in _X2MANY_TYPES:
-            if not cls._guard_actions(value):
-                return 'msg_guard_type_actions', {}
-        elif type_ == 'binary':
-            if not isinstance(value, (bytes, bytearray, memoryview)):
-                return 'msg_guard_type_binary', {}
-        return None
-
-    @classmethod
-    def _guard_range(cls, name, field, value):
-        limits = cls._guard_limits(name, field)
-        if limits and not (limits[0] <= value <= limits[1]):
-            minimum, maximum = limits
-            return 'msg_guard_range', {
-                'value': _format(value),
-                'min': _format(minimum), 'max': _format(maximum)}
-        return None
-
-    @staticmethod
-    def _guard_actions(value):
-        "Tell if value is a list of One2Many/Many2Many actions"
-        if not isinstance(value, (list, tuple)):
-            return False
-
-        def ids(value):
-            return (isinstance(value, (list, tuple))
-                and all(_is_id(i) or isinstance(i, Model) for i in value))
-        for action in value:
-            if (not isinstance(action, (list, tuple)) or not action
-                    or action[0] not in _X2MANY_ACTIONS):
-                return False
-            kind, args = action[0], action[1:]
-            if kind == 'create':
-                if (len(args) != 1 or not isinstance(args[0], (list, tuple))
-                        or not all(isinstance(v, dict) for v in args[0])):
-                    return False
-            elif kind == 'write':
-                if not args or len(args) % 2:
-                    return False
-                for ids_, values in zip(args[::2], args[1::2]):
-                    if not ids(ids_) or not isinstance(values, dict):
-                        return False
-            elif kind == 'copy':
-                if (not 1 <= len(args) <= 2 or not ids(args[0])
-                        or (len(args) == 2
-                            and not isinstance(args[1], dict))):
-                    return False
-            elif len(args) != 1 or not ids(args[0]):
-                return False
-        return True
+        "Raise if one of the values may not be stored in its field"
+        guard_values(cls, values, record)
 
     @classmethod
     def _guard_record_dates(cls, records):
@@ -316,7 +341,7 @@ class ValidationMixin:
                     names = cls.__names__(name)
                     raise _error('msg_guard_range',
                         field=names['field'], model=names['model'],
-                        record=cls._guard_label(record),
+                        record=_guard_label(cls, record),
                         value=_format(value),
                         min=_format(bounds[0]), max=_format(bounds[1]))
 
@@ -349,9 +374,9 @@ class ValidationMixin:
                     and not isinstance(field, fields.Function)
                     and field.size is None):
                 field.size = DEFAULT_SIZE[field._type]
-        for name, rpc in cls.__rpc__.items():
-            if not getattr(rpc.decorator, '_school_guard', False):
-                rpc.decorator = _rpc_guard(cls, name, rpc.decorator)
+        for name, rpc in list(cls.__rpc__.items()):
+            if not isinstance(rpc, GuardedRPC):
+                cls.__rpc__[name] = GuardedRPC.guard(cls, name, rpc)
 
     @classmethod
     def guard_ids(cls, ids):
@@ -423,6 +448,61 @@ class ValidationMixin:
                         Target.guard_nested(child)
 
 
+class ValidationWizardMixin:
+    "Refuse malformed data sent to the views of a wizard"
+    __slots__ = ()
+
+    @classmethod
+    def execute(cls, session_id, data, state_name):
+        if (not _is_id(session_id) or not isinstance(data, dict)
+                or not isinstance(state_name, str)
+                or state_name not in cls.states):
+            raise _error('msg_guard_arguments',
+                model=cls.__name__, method='execute')
+        pool = Pool()
+        for key, values in data.items():
+            state = cls.states.get(key) if isinstance(key, str) else None
+            if (not isinstance(state, StateView)
+                    or not isinstance(values, dict)):
+                raise _error('msg_guard_arguments',
+                    model=cls.__name__, method='execute')
+            View = pool.get(state.model_name)
+            # unknown keys are left to the wizard, as Tryton does
+            guard_values(View, {
+                    k: v for k, v in values.items()
+                    if isinstance(k, str) and k in View._fields})
+        return super().execute(session_id, data, state_name)
+
+
+class GuardedRPC(RPC):
+    """An RPC whose arguments are checked: their conversion (the
+    instantiation of records) and the method's guard refuse malformed
+    arguments with a user error"""
+    __slots__ = ('model', 'method')
+
+    @classmethod
+    def guard(cls, Model_, method, rpc):
+        guarded = cls(
+            readonly=rpc.readonly, instantiate=rpc.instantiate,
+            decorator=_rpc_guard(Model_, method, rpc.decorator),
+            result=rpc.result, check_access=rpc.check_access,
+            fresh_session=rpc.fresh_session, unique=rpc.unique,
+            cache=rpc.cache, timeout=rpc.timeout,
+            size_limits=rpc.size_limits)
+        guarded.model = Model_
+        guarded.method = method
+        return guarded
+
+    def convert(self, obj, *args, **kwargs):
+        try:
+            return super().convert(obj, *args, **kwargs)
+        except (TypeError, ValueError, KeyError, IndexError, AttributeError,
+                OverflowError) as exception:
+            raise _error('msg_guard_arguments',
+                model=self.model.__names__()['model'],
+                method=self.method) from exception
+
+
 def _rpc_guard(Model_, method, decorator=None):
     """Return the decorator of the RPC method that refuses malformed
     arguments with a user error, before the method runs"""
@@ -448,7 +528,6 @@ def _rpc_guard(Model_, method, decorator=None):
                         model=Model_.__names__()['model'], method=method)
             return func(*args, **kwargs)
         return wrapper
-    decorate._school_guard = True
     return decorate
 
 
@@ -567,7 +646,7 @@ def _guard_domain(Model_, domain, depth=0):
         return True
     if isinstance(domain[0], str) and domain[0] not in {'AND', 'OR'}:
         return _guard_leaf(Model_, domain, depth)
-    items = domain[1:] if domain[0] in {'AND', 'OR'} else domain
+    items = domain[1:] if domain[0] in ('AND', 'OR') else domain
     return all(
         isinstance(d, (list, tuple)) and _guard_domain(Model_, d, depth + 1)
         for d in items)
