@@ -17,6 +17,7 @@ from trytond.tools.email_ import EmailNotValidError, validate_email
 from trytond.transaction import Transaction, without_check_access
 
 from .exceptions import DateError, OverlapError
+from .res import in_roles
 from .validation import ValidationMixin, plausible_email
 from .year import overlaps
 
@@ -144,6 +145,12 @@ class Student(
         ValidationMixin, PersonMixin, DeactivableMixin, ModelSQL, ModelView):
     "A student of the school, with the personal data of the class register"
     __name__ = 'school.student'
+    # Read per record: by the administrator and the deputies, and of the
+    # students of the classes the user leads, of the user's children and
+    # of the user as student (field access says which roles at all)
+    _personal_data = {
+        'birth_date', 'snils', 'identity_document', 'address', 'phone',
+        'email', 'health_group', 'notes'}
 
     company = fields.Many2One(
         'company.company', "School", required=True,
@@ -219,6 +226,55 @@ class Student(
     @classmethod
     def default_company(cls):
         return Transaction().context.get('company')
+
+    @classmethod
+    def personal_data_domain(cls):
+        """Return the domain of the students whose personal data the user
+        may read, or None for all"""
+        pool = Pool()
+        User = pool.get('res.user')
+        transaction = Transaction()
+        if (not transaction.user or not transaction.check_access
+                or in_roles(
+                    {'school_admin', 'deputy_academic', 'deputy_pastoral'})):
+            return None
+        scope = User.get_school_scope()
+        return ['OR',
+            ('enrolments.class_', 'in', list(scope['led_classes'])),
+            ('id', 'in',
+                list(scope['children']) + list(scope['self_students'])),
+            ]
+
+    @classmethod
+    def read(cls, ids, fields_names):
+        result = super().read(ids, fields_names)
+        hidden = [n for n in fields_names
+            if n.split('.', 1)[0].split(':', 1)[0] in cls._personal_data]
+        domain = cls.personal_data_domain() if hidden and result else None
+        if domain is not None:
+            with without_check_access(), \
+                    Transaction().set_context(active_test=False):
+                visible = {s.id for s in cls.search(
+                        [('id', 'in', [r['id'] for r in result]), domain],
+                        order=[])}
+            for row in result:
+                if row['id'] not in visible:
+                    row.update(dict.fromkeys(hidden))
+        return result
+
+    @classmethod
+    def search(cls, domain, offset=0, limit=None, order=None, count=False,
+            **kwargs):
+        if (_names_fields(domain, cls._personal_data)
+                or any(isinstance(o, (list, tuple)) and o
+                    and isinstance(o[0], str)
+                    and o[0].split('.', 1)[0] in cls._personal_data
+                    for o in (order or []))):
+            personal = cls.personal_data_domain()
+            if personal is not None:
+                domain = [domain, personal]
+        return super().search(domain, offset=offset, limit=limit,
+            order=order, count=count, **kwargs)
 
     @classmethod
     def get_current_class(cls, students, name):
@@ -350,6 +406,15 @@ class Student(
                     'model': cls.__name__,
                     'records': '[%s]' % ','.join(str(r.id) for r in records),
                     } for u in users])
+
+
+def _names_fields(domain, names):
+    "Tell if a leaf of the domain is on one of the fields"
+    if not isinstance(domain, (list, tuple)) or not domain:
+        return False
+    if isinstance(domain[0], str) and domain[0] not in {'AND', 'OR'}:
+        return domain[0].split('.', 1)[0] in names
+    return any(_names_fields(d, names) for d in domain)
 
 
 def fields_error(msg_id, **kwargs):
