@@ -17,7 +17,7 @@ from trytond.pool import Pool, PoolMeta
 from trytond.res.user import PasswordError
 from trytond.transaction import Transaction, without_check_access
 
-from .validation import text_problem
+from .validation import RPCGuardMixin, text_problem
 
 # A failed login makes the next attempt of the login wait 2**(n-1) seconds
 # after n failures, up to this
@@ -72,7 +72,7 @@ def is_family():
     return in_roles({'parent', 'student'}) and not in_roles(STAFF_ROLES)
 
 
-class User(metaclass=PoolMeta):
+class User(RPCGuardMixin, metaclass=PoolMeta):
     __name__ = 'res.user'
 
     _school_scope_cache = Cache(

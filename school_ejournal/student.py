@@ -248,7 +248,7 @@ class Student(
     @classmethod
     def read(cls, ids, fields_names):
         result = super().read(ids, fields_names)
-        hidden = [n for n in fields_names
+        hidden = [n for n in (result[0] if result else [])
             if n.split('.', 1)[0].split(':', 1)[0] in cls._personal_data]
         domain = cls.personal_data_domain() if hidden and result else None
         if domain is not None:
@@ -261,6 +261,28 @@ class Student(
                 if row['id'] not in visible:
                     row.update(dict.fromkeys(hidden))
         return result
+
+    @classmethod
+    def export_data(cls, records, fields_names, header=False):
+        domain = cls.personal_data_domain()
+        columns = [i for i, n in enumerate(fields_names)
+            if n.split('/', 1)[0].split(':', 1)[0] in cls._personal_data]
+        if domain is None or not columns:
+            return super().export_data(records, fields_names, header=header)
+        with without_check_access(), \
+                Transaction().set_context(active_test=False):
+            visible = {s.id for s in cls.search(
+                    [('id', 'in', [r.id for r in records]), domain],
+                    order=[])}
+        data = super().export_data([], fields_names, header=header)
+        for record in records:
+            rows = super().export_data([record], fields_names)
+            if record.id not in visible:
+                for row in rows:
+                    for i in columns:
+                        row[i] = None
+            data += rows
+        return data
 
     @classmethod
     def search(cls, domain, offset=0, limit=None, order=None, count=False,

@@ -317,11 +317,10 @@ def _guard_actions(value):
     return True
 
 
-class ValidationMixin:
-    "Refuse values a school record may not hold, before SQL runs"
+class RPCGuardMixin:
+    """Refuse malformed calls of clients with a user error, before the
+    method runs: every RPC method is a GuardedRPC"""
     __slots__ = ()
-
-    # Writing
 
     @classmethod
     def guard_values(cls, values, record=None):
@@ -329,51 +328,8 @@ class ValidationMixin:
         guard_values(cls, values, record)
 
     @classmethod
-    def _guard_record_dates(cls, records):
-        limits = RECORD_DATE_LIMITS.get(cls.__name__, {})
-        for record in records:
-            for name, function in limits.items():
-                value = getattr(record, name)
-                if value is None:
-                    continue
-                bounds = function(record)
-                if bounds and not (bounds[0] <= value <= bounds[1]):
-                    names = cls.__names__(name)
-                    raise _error('msg_guard_range',
-                        field=names['field'], model=names['model'],
-                        record=_guard_label(cls, record),
-                        value=_format(value),
-                        min=_format(bounds[0]), max=_format(bounds[1]))
-
-    @classmethod
-    def preprocess_values(cls, mode, values):
-        if mode == 'create':
-            cls.guard_values(values)
-        return super().preprocess_values(mode, values)
-
-    @classmethod
-    def check_modification(cls, mode, records, values=None, external=False):
-        if mode == 'write':
-            # name the first record of several
-            cls.guard_values(values, records[0] if records else None)
-        super().check_modification(
-            mode, records, values=values, external=external)
-
-    @classmethod
-    def validate(cls, records):
-        super().validate(records)
-        cls._guard_record_dates(records)
-
-    # Reading, searching and the calls of clients
-
-    @classmethod
     def __post_setup__(cls):
         super().__post_setup__()
-        for field in cls._fields.values():
-            if (field._type in _TEXT_TYPES
-                    and not isinstance(field, fields.Function)
-                    and field.size is None):
-                field.size = DEFAULT_SIZE[field._type]
         for name, rpc in list(cls.__rpc__.items()):
             if not isinstance(rpc, GuardedRPC):
                 cls.__rpc__[name] = GuardedRPC.guard(cls, name, rpc)
@@ -395,16 +351,17 @@ class ValidationMixin:
         return super().browse(ids)
 
     @classmethod
-    def guard_fields_names(cls, fields_names):
-        "Raise unless fields_names lists fields (or paths) of the model"
+    def guard_fields_names(cls, fields_names, separator='.'):
+        """Raise unless fields_names lists fields (or paths of fields, joined
+        by the separator) of the model"""
         model = cls.__names__()['model']
         if fields_names is None:
             return
         if not isinstance(fields_names, (list, tuple)):
             raise _error('msg_guard_read_fields', model=model, field='')
         for name in fields_names:
-            if not isinstance(name, str) or not _guard_path(
-                    cls, name.split(':', 1)[0]):
+            if not isinstance(name, str) or not _guard_path(cls,
+                    name.split(':', 1)[0].replace(separator, '.')):
                 raise _error('msg_guard_read_fields',
                     model=model, field=_format(name))
 
@@ -448,6 +405,56 @@ class ValidationMixin:
                         Target.guard_nested(child)
 
 
+class ValidationMixin(RPCGuardMixin):
+    "Refuse values a school record may not hold, before SQL runs"
+    __slots__ = ()
+
+    @classmethod
+    def __post_setup__(cls):
+        super().__post_setup__()
+        for field in cls._fields.values():
+            if (field._type in _TEXT_TYPES
+                    and not isinstance(field, fields.Function)
+                    and field.size is None):
+                field.size = DEFAULT_SIZE[field._type]
+
+    @classmethod
+    def _guard_record_dates(cls, records):
+        limits = RECORD_DATE_LIMITS.get(cls.__name__, {})
+        for record in records:
+            for name, function in limits.items():
+                value = getattr(record, name)
+                if value is None:
+                    continue
+                bounds = function(record)
+                if bounds and not (bounds[0] <= value <= bounds[1]):
+                    names = cls.__names__(name)
+                    raise _error('msg_guard_range',
+                        field=names['field'], model=names['model'],
+                        record=_guard_label(cls, record),
+                        value=_format(value),
+                        min=_format(bounds[0]), max=_format(bounds[1]))
+
+    @classmethod
+    def preprocess_values(cls, mode, values):
+        if mode == 'create':
+            cls.guard_values(values)
+        return super().preprocess_values(mode, values)
+
+    @classmethod
+    def check_modification(cls, mode, records, values=None, external=False):
+        if mode == 'write':
+            # name the first record of several
+            cls.guard_values(values, records[0] if records else None)
+        super().check_modification(
+            mode, records, values=values, external=external)
+
+    @classmethod
+    def validate(cls, records):
+        super().validate(records)
+        cls._guard_record_dates(records)
+
+
 class ValidationWizardMixin:
     "Refuse malformed data sent to the views of a wizard"
     __slots__ = ()
@@ -467,10 +474,11 @@ class ValidationWizardMixin:
                 raise _error('msg_guard_arguments',
                     model=cls.__name__, method='execute')
             View = pool.get(state.model_name)
-            # unknown keys are left to the wizard, as Tryton does
+            # the id and unknown keys are left to the wizard, as Tryton does
             guard_values(View, {
                     k: v for k, v in values.items()
-                    if isinstance(k, str) and k in View._fields})
+                    if isinstance(k, str) and k in View._fields
+                    and k != 'id'})
         return super().execute(session_id, data, state_name)
 
 
@@ -546,8 +554,11 @@ def _guard_write(Model_, *args, **kwargs):
         Model_.guard_nested(values, records[0] if records else None)
 
 
-def _guard_read(Model_, ids, fields_names=None, *args, **kwargs):
+def _guard_read(Model_, ids, fields_names, *args, **kwargs):
     Model_.guard_ids(ids)
+    if fields_names is None:
+        raise _error('msg_guard_read_fields',
+            model=Model_.__names__()['model'], field='')
     Model_.guard_fields_names(fields_names)
 
 
@@ -570,7 +581,32 @@ def _guard_search_read(Model_, domain, offset=0, limit=None, order=None,
 def _guard_export_data_domain(Model_, domain, fields_names, offset=0,
         limit=None, order=None, *args, **kwargs):
     Model_.guard_search(domain, offset, limit, order)
-    Model_.guard_fields_names(fields_names)
+    _guard_export_data(Model_, None, fields_names)
+
+
+def _guard_export_data(Model_, records, fields_names, *args, **kwargs):
+    Model_.guard_fields_names(fields_names, separator='/')
+    if fields_names is None:
+        raise TypeError
+    for name in fields_names:
+        _guard_export_path(Model_, name.split(':', 1)[0].split('/'))
+
+
+def _guard_export_path(Model_, path):
+    """Refuse the export of a model's personal data (`_personal_data`, read
+    per record by `personal_data_domain`) reached through another record:
+    its model's export_data filters it per record, a path cannot"""
+    Target = Model_
+    for i, name in enumerate(path):
+        personal = getattr(Target, '_personal_data', ())
+        if (name in personal and (i or Target is not Model_)
+                and Target.personal_data_domain() is not None):
+            raise _error('msg_guard_personal_export',
+                model=Target.__names__()['model'])
+        field = Target._fields.get(name)
+        if field is None or not hasattr(field, 'get_target'):
+            return
+        Target = field.get_target()
 
 
 def _guard_copy(Model_, records, default=None, *args, **kwargs):
@@ -590,6 +626,7 @@ _RPC_GUARDS = {
     'search_count': _guard_search_count,
     'search_read': _guard_search_read,
     'export_data_domain': _guard_export_data_domain,
+    'export_data': _guard_export_data,
     'copy': _guard_copy,
     }
 

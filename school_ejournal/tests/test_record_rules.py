@@ -122,6 +122,26 @@ class RecordRulesTestCase(unittest.TestCase):
             name, = rpc_call('school.student', 'read',
                 [self.students['Дима']], ['name'])
             self.assertEqual(name['name'], 'Смирнов Дима')
+            # nor through an export
+            rows = rpc_call('school.student', 'export_data_domain',
+                [('id', '=', self.students['Дима'])],
+                ['name', 'birth_date', 'address'])
+            (name, birth_date, address), = rows
+            self.assertEqual(name, 'Смирнов Дима')
+            self.assertFalse(birth_date)
+            self.assertFalse(address)
+            rows = rpc_call('school.student', 'export_data',
+                [self.students['Анна'], self.students['Дима']],
+                ['name', 'health_group'], True)
+            self.assertEqual(rows[1:], [
+                    ['Смирнова Анна', '2'], ['Смирнов Дима', None]])
+            # nor through another record
+            for model, path in [
+                    ('school.enrolment', 'student/birth_date'),
+                    ('school.student',
+                        'guardians/parent/children/student/snils')]:
+                with self.assertRaises(UserError):
+                    rpc_call(model, 'export_data_domain', [], [path])
             # Searching by personal data finds her class's students only
             found = rpc_call('school.student', 'search',
                 [('health_group', '=', '2')], 0, None, None)
