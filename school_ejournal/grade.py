@@ -17,7 +17,7 @@ from trytond.wizard import Button, StateTransition, StateView, Wizard
 
 from .exceptions import GradeError
 from .lesson import NUMERIC_MARKS, PeriodLockMixin
-from .validation import ValidationMixin, ValidationWizardMixin
+from .validation import RPCGuardMixin, ValidationMixin, ValidationWizardMixin
 
 GRADES = [
     (None, ""),
@@ -222,7 +222,7 @@ class Grade(ValidationMixin, PeriodLockMixin, ModelSQL, ModelView):
         return to_save
 
 
-class ComputeGradesStart(ModelView):
+class ComputeGradesStart(RPCGuardMixin, ModelView):
     "Compute term grades"
     __name__ = 'school.grade.compute.start'
 

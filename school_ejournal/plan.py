@@ -14,7 +14,8 @@ from trytond.wizard import Button, StateTransition, StateView, Wizard
 from .common import company_through
 from .exceptions import PlanError
 from .validation import (
-    ValidationMixin, ValidationWizardMixin, guard_cell, read_table)
+    RPCGuardMixin, ValidationMixin, ValidationWizardMixin, guard_cell,
+    read_table)
 
 LINE_KINDS = [
     ('lesson', "Lesson"),
@@ -158,7 +159,7 @@ class PlanLine(ValidationMixin, sequence_ordered(), ModelSQL, ModelView):
                         plan=line.plan.rec_name))
 
 
-class PlanImportStart(ModelView):
+class PlanImportStart(RPCGuardMixin, ModelView):
     "Import topics"
     __name__ = 'school.plan.import.start'
 
@@ -234,7 +235,7 @@ def read_rows(data, filename):
     return read_table(data, filename)
 
 
-class PlanCopyStart(ModelView):
+class PlanCopyStart(RPCGuardMixin, ModelView):
     "Copy a plan"
     __name__ = 'school.plan.copy.start'
 

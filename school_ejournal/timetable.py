@@ -14,7 +14,7 @@ from trytond.wizard import Button, StateTransition, StateView, Wizard
 
 from .common import company_through
 from .exceptions import TimetableClashError
-from .validation import ValidationMixin, ValidationWizardMixin
+from .validation import RPCGuardMixin, ValidationMixin, ValidationWizardMixin
 
 WEEKDAYS = [
     ('0', "Monday"),
@@ -187,7 +187,7 @@ class Timetable(
                         period=entry.period.rec_name))
 
 
-class GenerateLessonsStart(ModelView):
+class GenerateLessonsStart(RPCGuardMixin, ModelView):
     "Generate lessons"
     __name__ = 'school.lesson.generate.start'
 

@@ -274,6 +274,29 @@ def _guard_value(Model_, name, field, value):
     return None
 
 
+def guard_types(Model_, values):
+    """Raise if one of the values has not the type of its field (the values
+    of a record being edited: the sizes and ranges are checked on saving)"""
+    for name, value in values.items():
+        field = Model_._fields.get(name) if isinstance(name, str) else None
+        if (field is None or value is None or name == 'id'
+                or field._type in _X2MANY_TYPES):
+            continue
+        if field._type in _RELATION_TYPES:
+            # an id, or the values of the record (a parent being edited)
+            problem = None if _is_id(value) or isinstance(value, dict) else (
+                'msg_guard_type_record', {})
+        else:
+            problem = _guard_value(Model_, name, field, value)
+        if problem and (problem[0].startswith('msg_guard_type_')
+                or problem[0] == 'msg_guard_text_encoding'):
+            msg_id, variables = problem
+            names = Model_.__names__(name)
+            raise _error(msg_id, field=names['field'],
+                model=names['model'], record=_guard_label(Model_),
+                **variables)
+
+
 def _guard_range(Model_, name, field, value):
     limits = _guard_limits(Model_, name, field)
     if limits and not (limits[0] <= value <= limits[1]):
@@ -502,6 +525,10 @@ class GuardedRPC(RPC):
         return guarded
 
     def convert(self, obj, *args, **kwargs):
+        if (self.instantiate == 0 and args and isinstance(args[0], dict)
+                and hasattr(obj, '_fields')):
+            # a record built from values (on_change): only their types
+            guard_types(obj, args[0])
         try:
             return super().convert(obj, *args, **kwargs)
         except (TypeError, ValueError, KeyError, IndexError, AttributeError,
@@ -618,7 +645,22 @@ def _guard_copy(Model_, records, default=None, *args, **kwargs):
                 if not isinstance(k, str) or '.' not in k})
 
 
+def _guard_on_change(Model_, record, fieldnames, *args, **kwargs):
+    if (not isinstance(fieldnames, (list, tuple))
+            or not all(isinstance(n, str) and n in Model_._fields
+                for n in fieldnames)):
+        raise TypeError
+
+
+def _guard_on_change_with(Model_, record, fieldnames, *args, **kwargs):
+    _guard_on_change(Model_, record, fieldnames)
+    if not all(hasattr(Model_, 'on_change_with_' + n) for n in fieldnames):
+        raise TypeError
+
+
 _RPC_GUARDS = {
+    'on_change': _guard_on_change,
+    'on_change_with': _guard_on_change_with,
     'create': _guard_create,
     'write': _guard_write,
     'read': _guard_read,

@@ -42,6 +42,8 @@ def rpc_call(model_name, method, *args, context=None):
     if rpc.instantiate is None or not is_instance_method(obj, method):
         return rpc.result(meth(*c_args, **c_kwargs))
     inst = c_args.pop(0)
+    if hasattr(inst, method):
+        return rpc.result(meth(inst, *c_args, **c_kwargs))
     return [rpc.result(meth(i, *c_args, **c_kwargs)) for i in inst]
 
 
@@ -324,6 +326,19 @@ CASES = [
     ("delete of a nested list",
         ('klass', 'school.lesson.task', 'delete', lambda s: ([[1]],)),
         G + 'arguments'),
+    # A record being edited (on_change)
+    ("on_change with a date as text",
+        ('klass', 'school.lesson', 'on_change_with',
+            lambda s: ({'date': 'tomorrow', 'homework': 'x'}, ['company'])),
+        G + 'type_date'),
+    ("on_change with a file as a number",
+        ('klass', 'school.plan.import.start', 'on_change_with',
+            lambda s: ({'file': 10 ** 12}, ['filename'])),
+        G + 'type_binary'),
+    ("on_change_with an unknown field",
+        ('klass', 'school.lesson', 'on_change_with',
+            lambda s: ({'topic': 'x'}, ['no_such_field'])),
+        G + 'arguments'),
     # Users and parties
     ("order injection on users",
         search('roditel', 'res.user', [], order=[['login; --', 'ASC']]),
@@ -496,13 +511,23 @@ class BadInputTestCase(unittest.TestCase):
         return date
 
     def test_every_school_model_guarded(self):
-        "Every school model refuses bad input through the mixin"
-        from ..validation import ValidationMixin
+        "Every school model and wizard refuses bad input through a mixin"
+        from trytond.model import ModelSQL, ModelView
+
+        from ..validation import (
+            RPCGuardMixin, ValidationMixin, ValidationWizardMixin)
         with Transaction().start(DB_NAME, 0):
-            from trytond.model import ModelSQL
-            for name, Model_ in Pool().iterobject():
-                if name.startswith('school.') and issubclass(
-                        Model_, ModelSQL):
-                    with self.subTest(model=name):
+            pool = Pool()
+            for name, Model_ in pool.iterobject():
+                if not name.startswith('school.'):
+                    continue
+                with self.subTest(model=name):
+                    if issubclass(Model_, ModelSQL):
+                        self.assertTrue(issubclass(Model_, ValidationMixin))
+                    elif issubclass(Model_, ModelView):
+                        self.assertTrue(issubclass(Model_, RPCGuardMixin))
+            for name, Wizard in pool.iterobject(type='wizard'):
+                if name.startswith('school.'):
+                    with self.subTest(wizard=name):
                         self.assertTrue(
-                            issubclass(Model_, ValidationMixin))
+                            issubclass(Wizard, ValidationWizardMixin))
