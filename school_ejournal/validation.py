@@ -263,7 +263,8 @@ def _guard_value(Model_, name, field, value):
     elif type_ in _RELATION_TYPES:
         if isinstance(value, Model):
             return None
-        if not _is_id(value) or value <= 0:
+        # 0 is the root user, the author of what the system does
+        if not _is_id(value) or value < 0:
             return 'msg_guard_type_record', {}
     elif type_ in _X2MANY_TYPES:
         if not _guard_actions(value):
