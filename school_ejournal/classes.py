@@ -10,6 +10,8 @@ from trytond.pool import Pool
 from trytond.pyson import Eval
 from trytond.transaction import Transaction
 
+from .validation import ValidationMixin
+
 
 def _readable(Target, result):
     """Keep in result ({id: target ids}) the targets the user may read: sao
@@ -67,7 +69,7 @@ class ReadableFunction(fields.Function):
         return result
 
 
-class Class(ModelSQL, ModelView):
+class Class(ValidationMixin, ModelSQL, ModelView):
     "A class of students for one academic year, as «5А»"
     __name__ = 'school.class'
 
@@ -189,7 +191,7 @@ class Class(ModelSQL, ModelView):
             User._school_scope_cache.clear()
 
 
-class Subgroup(ModelSQL, ModelView):
+class Subgroup(ValidationMixin, ModelSQL, ModelView):
     "A part of a class taught a subject separately, as a language group"
     __name__ = 'school.subgroup'
 
@@ -259,7 +261,7 @@ class Subgroup(ModelSQL, ModelView):
                             subgroup=subgroup.rec_name))
 
 
-class SubgroupStudent(ModelSQL):
+class SubgroupStudent(ValidationMixin, ModelSQL):
     __name__ = 'school.subgroup-school.student'
 
     subgroup = fields.Many2One(

@@ -4,8 +4,14 @@
 from trytond.model import fields
 from trytond.pool import Pool, PoolMeta
 
+from .validation import RPCGuardMixin
 
-class Employee(metaclass=PoolMeta):
+
+class Party(RPCGuardMixin, metaclass=PoolMeta):
+    __name__ = 'party.party'
+
+
+class Employee(RPCGuardMixin, metaclass=PoolMeta):
     __name__ = 'company.employee'
 
     position = fields.Selection([

@@ -5,8 +5,10 @@ from decimal import Decimal
 
 from trytond.model import ModelSingleton, ModelSQL, ModelView, fields
 
+from .validation import ValidationMixin
 
-class Configuration(ModelSingleton, ModelSQL, ModelView):
+
+class Configuration(ValidationMixin, ModelSingleton, ModelSQL, ModelView):
     "The school's journal settings"
     __name__ = 'school.configuration'
 

@@ -16,6 +16,7 @@ from trytond.transaction import Transaction
 
 from .common import company_through
 from .exceptions import CurriculumError
+from .validation import ValidationMixin
 
 HOURS_DIGITS = (4, 1)
 
@@ -25,7 +26,9 @@ def format_hours(hours):
     return '%g' % float(hours)
 
 
-class Subject(sequence_ordered(), DeactivableMixin, ModelSQL, ModelView):
+class Subject(
+        ValidationMixin, sequence_ordered(), DeactivableMixin, ModelSQL,
+        ModelView):
     "A school subject, as «Mathematics»"
     __name__ = 'school.subject'
 
@@ -64,7 +67,8 @@ class Subject(sequence_ordered(), DeactivableMixin, ModelSQL, ModelView):
         return 'five'
 
 
-class CurriculumLine(company_through('year'), ModelSQL, ModelView):
+class CurriculumLine(
+        ValidationMixin, company_through('year'), ModelSQL, ModelView):
     "Weekly hours of a subject for a class level (учебный план)"
     __name__ = 'school.curriculum.line'
 
@@ -128,7 +132,7 @@ class CurriculumLine(company_through('year'), ModelSQL, ModelView):
         return sum((l.hours for l in (own or lines)), Decimal(0))
 
 
-class Teaching(ModelSQL, ModelView):
+class Teaching(ValidationMixin, ModelSQL, ModelView):
     "A teacher's hours of a subject in a class or subgroup (нагрузка)"
     __name__ = 'school.teaching'
 

@@ -15,6 +15,7 @@ from .common import ClosedFieldsMixin
 from .exceptions import GradeError
 from .lesson import PeriodLockMixin, user_employees, user_in
 from .mark import weighted_average
+from .validation import RPCGuardMixin, ValidationMixin, ValidationWizardMixin
 
 GRADES = [
     (None, ""),
@@ -39,7 +40,9 @@ def propose(average, count, threshold, min_marks):
     return str(min(max(int(whole), 1), 5))
 
 
-class Grade(ClosedFieldsMixin, PeriodLockMixin, ModelSQL, ModelView):
+class Grade(
+        ValidationMixin, ClosedFieldsMixin, PeriodLockMixin, ModelSQL,
+        ModelView):
     "A term or year grade of a student in a subject"
     __name__ = 'school.grade'
     # Computed from the marks, or copied from the teaching
@@ -230,7 +233,7 @@ class Grade(ClosedFieldsMixin, PeriodLockMixin, ModelSQL, ModelView):
         return to_save
 
 
-class ComputeGradesStart(ModelView):
+class ComputeGradesStart(RPCGuardMixin, ModelView):
     "Compute term grades"
     __name__ = 'school.grade.compute.start'
 
@@ -248,7 +251,7 @@ class ComputeGradesStart(ModelView):
         return self.teaching.class_.year if self.teaching else None
 
 
-class ComputeGrades(Wizard):
+class ComputeGrades(ValidationWizardMixin, Wizard):
     "Compute the term or year grades of a teaching"
     __name__ = 'school.grade.compute'
 

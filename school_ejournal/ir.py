@@ -5,7 +5,7 @@ from trytond.pool import Pool, PoolMeta
 
 _SCHOOL_RULE_PREFIX = 'school.'
 # Other models whose rules use the school scope
-_SCHOOL_RULE_MODELS = {'party.party'}
+_SCHOOL_RULE_MODELS = {'party.party', 'res.user'}
 
 
 def _school_model(model_name):

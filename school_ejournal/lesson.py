@@ -19,6 +19,7 @@ from trytond.transaction import Transaction
 from .common import ClosedFieldsMixin
 from .exceptions import LessonError, PeriodClosedError
 from .timetable import dates_of
+from .validation import ValidationMixin
 
 ATTENDANCE = [
     (None, ""),
@@ -91,8 +92,9 @@ class PeriodLockMixin:
         cls.check_period_open(records)
 
 
-class Lesson(ClosedFieldsMixin, PeriodLockMixin, Workflow, ModelSQL,
-        ModelView):
+class Lesson(
+        ValidationMixin, ClosedFieldsMixin, PeriodLockMixin, Workflow,
+        ModelSQL, ModelView):
     "A lesson of a class or subgroup on a date"
     __name__ = 'school.lesson'
     # The class, subject and teacher come from the teaching, the period
@@ -617,7 +619,7 @@ class Lesson(ClosedFieldsMixin, PeriodLockMixin, Workflow, ModelSQL,
         return cls.create(to_create)
 
 
-class TaskType(sequence_ordered(), ModelSQL, ModelView):
+class TaskType(ValidationMixin, sequence_ordered(), ModelSQL, ModelView):
     "A type of task marks are given for, as «К» control work"
     __name__ = 'school.task.type'
 
@@ -699,8 +701,8 @@ class TaskType(sequence_ordered(), ModelSQL, ModelView):
 
 
 class Task(
-        ClosedFieldsMixin, PeriodLockMixin, sequence_ordered(), ModelSQL,
-        ModelView):
+        ValidationMixin, ClosedFieldsMixin, PeriodLockMixin,
+        sequence_ordered(), ModelSQL, ModelView):
     "A task done at a lesson, marked with its type"
     __name__ = 'school.lesson.task'
     _fixed_fields = frozenset({'lesson'})
@@ -744,7 +746,7 @@ class Task(
                         task=marks[0].task.rec_name))
 
 
-class LessonLine(ClosedFieldsMixin, ModelSQL, ModelView):
+class LessonLine(ValidationMixin, ClosedFieldsMixin, ModelSQL, ModelView):
     "A student at a lesson: attendance and marks"
     __name__ = 'school.lesson.line'
     _fixed_fields = frozenset({'lesson', 'student'})
@@ -991,7 +993,7 @@ class LessonLine(ClosedFieldsMixin, ModelSQL, ModelView):
                             group=(lesson.subgroup or lesson.class_).rec_name))
 
 
-class Substitution(ClosedFieldsMixin, ModelSQL, ModelView):
+class Substitution(ValidationMixin, ClosedFieldsMixin, ModelSQL, ModelView):
     "A lesson given by another teacher (журнал замены уроков)"
     __name__ = 'school.substitution'
     _system_fields = frozenset({'recorded_by'})

@@ -18,6 +18,7 @@ from trytond.transaction import Transaction
 from .common import ClosedFieldsMixin
 from .exceptions import MarkError
 from .lesson import MARKS, NUMERIC_MARKS, PeriodLockMixin
+from .validation import ValidationMixin
 
 
 def points(value):
@@ -34,7 +35,9 @@ def weighted_average(weighted, weights):
         Decimal('0.01'), rounding=ROUND_HALF_UP)
 
 
-class Mark(ClosedFieldsMixin, PeriodLockMixin, ModelSQL, ModelView):
+class Mark(
+        ValidationMixin, ClosedFieldsMixin, PeriodLockMixin, ModelSQL,
+        ModelView):
     "A mark of a student for a task of a lesson; never changed in place"
     __name__ = 'school.mark'
     # The lesson, date and type come from the task
@@ -274,7 +277,7 @@ class Mark(ClosedFieldsMixin, PeriodLockMixin, ModelSQL, ModelView):
 
 
 class MarkCorrection(
-        ClosedFieldsMixin, Workflow, ModelSQL, ModelView):
+        ValidationMixin, ClosedFieldsMixin, Workflow, ModelSQL, ModelView):
     "A reasoned request to change or cancel a saved mark"
     __name__ = 'school.mark.correction'
     _system_fields = frozenset({

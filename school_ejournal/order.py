@@ -12,6 +12,7 @@ from trytond.transaction import Transaction
 
 from .common import ClosedFieldsMixin
 from .exceptions import EnrolmentError, OrderError
+from .validation import ValidationMixin
 
 ORDER_KINDS = [
     ('enrolment', "Enrolment"),
@@ -20,7 +21,7 @@ ORDER_KINDS = [
     ]
 
 
-class Order(ClosedFieldsMixin, Workflow, ModelSQL, ModelView):
+class Order(ValidationMixin, ClosedFieldsMixin, Workflow, ModelSQL, ModelView):
     "An order of the head (приказ) that moves students"
     __name__ = 'school.order'
     _system_fields = frozenset({'state', 'applied_by'})
@@ -136,7 +137,7 @@ class Order(ClosedFieldsMixin, Workflow, ModelSQL, ModelView):
         cls.write(orders, {'applied_by': Transaction().user})
 
 
-class OrderLine(ClosedFieldsMixin, ModelSQL, ModelView):
+class OrderLine(ValidationMixin, ClosedFieldsMixin, ModelSQL, ModelView):
     "A student named in an order"
     __name__ = 'school.order.line'
     _fixed_fields = frozenset({'order'})

@@ -1,8 +1,6 @@
 # This file is part of the school e-journal.  The COPYRIGHT file at the top
 # level of this repository contains the full copyright notices and license
 # terms.
-import csv
-import io
 from decimal import Decimal
 
 from trytond.i18n import gettext
@@ -16,6 +14,9 @@ from trytond.wizard import Button, StateTransition, StateView, Wizard
 from .common import ClosedFieldsMixin, check_writable, company_through
 from .exceptions import PlanError
 from .lesson import user_employees
+from .validation import (
+    RPCGuardMixin, ValidationMixin, ValidationWizardMixin, guard_cell,
+    read_table)
 
 LINE_KINDS = [
     ('lesson', "Lesson"),
@@ -27,8 +28,8 @@ LINE_KINDS = [
 
 
 class Plan(
-        ClosedFieldsMixin, company_through('teaching'), Workflow, ModelSQL,
-        ModelView):
+        ValidationMixin, ClosedFieldsMixin, company_through('teaching'),
+        Workflow, ModelSQL, ModelView):
     "A calendar-thematic plan (КТП) of a teaching assignment"
     __name__ = 'school.plan'
     _system_fields = frozenset({'state', 'approved_by'})
@@ -142,7 +143,9 @@ class Plan(
         cls.write(plans, {'approved_by': None})
 
 
-class PlanLine(ClosedFieldsMixin, sequence_ordered(), ModelSQL, ModelView):
+class PlanLine(
+        ValidationMixin, ClosedFieldsMixin, sequence_ordered(), ModelSQL,
+        ModelView):
     "A topic of a thematic plan"
     __name__ = 'school.plan.line'
     _fixed_fields = frozenset({'plan'})
@@ -185,7 +188,7 @@ class PlanLine(ClosedFieldsMixin, sequence_ordered(), ModelSQL, ModelView):
                         plan=line.plan.rec_name))
 
 
-class PlanImportStart(ModelView):
+class PlanImportStart(RPCGuardMixin, ModelView):
     "Import topics"
     __name__ = 'school.plan.import.start'
 
@@ -197,7 +200,7 @@ class PlanImportStart(ModelView):
     filename = fields.Char("File Name")
 
 
-class PlanImport(Wizard):
+class PlanImport(ValidationWizardMixin, Wizard):
     "Import the topics of a thematic plan from a spreadsheet"
     __name__ = 'school.plan.import'
 
@@ -213,7 +216,8 @@ class PlanImport(Wizard):
         Line = pool.get('school.plan.line')
         plan = self.record
         check_writable([plan])
-        rows = read_rows(self.start.file, self.start.filename or '')
+        filename = self.start.filename or ''
+        rows = read_rows(self.start.file, filename)
         kinds = dict(LINE_KINDS)
         labels = {}
         # Kinds may be written as their codes or their names in English,
@@ -225,7 +229,6 @@ class PlanImport(Wizard):
                 labels[label.lower()] = code
         lines = []
         for number, row in enumerate(rows, 1):
-            row = [(str(c).strip() if c is not None else '') for c in row]
             if not any(row):
                 continue
             topic = row[0]
@@ -234,10 +237,13 @@ class PlanImport(Wizard):
             kind = kind if kind in kinds else labels.get(kind.lower())
             try:
                 hours = int(float(hours.replace(',', '.')))
-            except ValueError:
+            except (ValueError, OverflowError):
                 if number == 1:
                     continue  # headers
                 hours = None
+            for column, (name, value) in enumerate(
+                    [('topic', topic), ('hours', hours)], 1):
+                guard_cell(Line, name, value, filename, number, column)
             if not topic or not hours or hours < 1 or not kind:
                 raise PlanError(gettext(
                         'school_ejournal.msg_plan_import_row',
@@ -255,22 +261,11 @@ class PlanImport(Wizard):
 
 
 def read_rows(data, filename):
-    "Return the rows of a CSV or XLSX file"
-    data = bytes(data)
-    if data[:2] == b'PK' or filename.lower().endswith('.xlsx'):
-        from openpyxl import load_workbook
-        workbook = load_workbook(io.BytesIO(data), read_only=True)
-        sheet = workbook.worksheets[0]
-        return [list(r) for r in sheet.iter_rows(values_only=True)]
-    text = data.decode('utf-8-sig')
-    try:
-        dialect = csv.Sniffer().sniff(text[:2048], delimiters=';,\t')
-    except csv.Error:
-        dialect = csv.excel
-    return list(csv.reader(io.StringIO(text), dialect))
+    "Return the rows of a CSV or XLSX file, as lists of text"
+    return read_table(data, filename)
 
 
-class PlanCopyStart(ModelView):
+class PlanCopyStart(RPCGuardMixin, ModelView):
     "Copy a plan"
     __name__ = 'school.plan.copy.start'
 
@@ -286,7 +281,7 @@ class PlanCopyStart(ModelView):
     plan = fields.Many2One('school.plan', "Plan", readonly=True)
 
 
-class PlanCopy(Wizard):
+class PlanCopy(ValidationWizardMixin, Wizard):
     "Copy the topics of another plan, as last year's"
     __name__ = 'school.plan.copy'
 

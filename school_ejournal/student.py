@@ -18,6 +18,8 @@ from trytond.transaction import Transaction, without_check_access
 
 from .common import ClosedFieldsMixin
 from .exceptions import DateError, OverlapError
+from .res import in_roles
+from .validation import ValidationMixin, plausible_email
 from .year import overlaps
 
 GENDERS = [
@@ -141,13 +143,19 @@ class PersonMixin:
 
 
 class Student(
-        ClosedFieldsMixin, PersonMixin, DeactivableMixin, ModelSQL,
-        ModelView):
+        ValidationMixin, ClosedFieldsMixin, PersonMixin, DeactivableMixin,
+        ModelSQL, ModelView):
     "A student of the school, with the personal data of the class register"
     __name__ = 'school.student'
     # Stamped by the class teacher's button
     _system_fields = frozenset({'data_checked', 'data_checked_by'})
     _fixed_fields = frozenset({'party'})
+    # Read per record: by the administrator and the deputies, and of the
+    # students of the classes the user leads, of the user's children and
+    # of the user as student (field access says which roles at all)
+    _personal_data = {
+        'birth_date', 'snils', 'identity_document', 'address', 'phone',
+        'email', 'health_group', 'notes'}
 
     company = fields.Many2One(
         'company.company', "School", required=True,
@@ -225,6 +233,77 @@ class Student(
         return Transaction().context.get('company')
 
     @classmethod
+    def personal_data_domain(cls):
+        """Return the domain of the students whose personal data the user
+        may read, or None for all"""
+        pool = Pool()
+        User = pool.get('res.user')
+        transaction = Transaction()
+        if (not transaction.user or not transaction.check_access
+                or in_roles(
+                    {'school_admin', 'deputy_academic', 'deputy_pastoral'})):
+            return None
+        scope = User.get_school_scope()
+        return ['OR',
+            ('enrolments.class_', 'in', list(scope['led_classes'])),
+            ('id', 'in',
+                list(scope['children']) + list(scope['self_students'])),
+            ]
+
+    @classmethod
+    def read(cls, ids, fields_names):
+        result = super().read(ids, fields_names)
+        hidden = [n for n in (result[0] if result else [])
+            if n.split('.', 1)[0].split(':', 1)[0] in cls._personal_data]
+        domain = cls.personal_data_domain() if hidden and result else None
+        if domain is not None:
+            with without_check_access(), \
+                    Transaction().set_context(active_test=False):
+                visible = {s.id for s in cls.search(
+                        [('id', 'in', [r['id'] for r in result]), domain],
+                        order=[])}
+            for row in result:
+                if row['id'] not in visible:
+                    row.update(dict.fromkeys(hidden))
+        return result
+
+    @classmethod
+    def export_data(cls, records, fields_names, header=False):
+        domain = cls.personal_data_domain()
+        columns = [i for i, n in enumerate(fields_names)
+            if n.split('/', 1)[0].split(':', 1)[0] in cls._personal_data]
+        if domain is None or not columns:
+            return super().export_data(records, fields_names, header=header)
+        with without_check_access(), \
+                Transaction().set_context(active_test=False):
+            visible = {s.id for s in cls.search(
+                    [('id', 'in', [r.id for r in records]), domain],
+                    order=[])}
+        data = super().export_data([], fields_names, header=header)
+        for record in records:
+            rows = super().export_data([record], fields_names)
+            if record.id not in visible:
+                for row in rows:
+                    for i in columns:
+                        row[i] = None
+            data += rows
+        return data
+
+    @classmethod
+    def search(cls, domain, offset=0, limit=None, order=None, count=False,
+            **kwargs):
+        if (_names_fields(domain, cls._personal_data)
+                or any(isinstance(o, (list, tuple)) and o
+                    and isinstance(o[0], str)
+                    and o[0].split('.', 1)[0] in cls._personal_data
+                    for o in (order or []))):
+            personal = cls.personal_data_domain()
+            if personal is not None:
+                domain = [domain, personal]
+        return super().search(domain, offset=offset, limit=limit,
+            order=order, count=count, **kwargs)
+
+    @classmethod
     def get_current_class(cls, students, name):
         pool = Pool()
         Enrolment = pool.get('school.enrolment')
@@ -280,16 +359,10 @@ class Student(
     @classmethod
     def validate_fields(cls, students, field_names):
         super().validate_fields(students, field_names)
-        if field_names & {'snils', 'email', 'birth_date'}:
+        if field_names & {'snils', 'email'}:
             for student in students:
                 student.check_snils()
                 check_email(student, student.email)
-                if student.birth_date and (
-                        student.birth_date > dt.date.today()
-                        or student.birth_date.year < 1900):
-                    raise DateError(gettext(
-                            'school_ejournal.msg_birth_date',
-                            student=student.rec_name))
 
     def check_snils(self):
         if not self.snils:
@@ -372,6 +445,15 @@ class Student(
                     } for u in users])
 
 
+def _names_fields(domain, names):
+    "Tell if a leaf of the domain is on one of the fields"
+    if not isinstance(domain, (list, tuple)) or not domain:
+        return False
+    if isinstance(domain[0], str) and domain[0] not in {'AND', 'OR'}:
+        return domain[0].split('.', 1)[0] in names
+    return any(_names_fields(d, names) for d in domain)
+
+
 def fields_error(msg_id, **kwargs):
     return ValidationError(gettext(msg_id, **kwargs))
 
@@ -381,6 +463,8 @@ def check_email(record, email):
         return
     try:
         validate_email(email)
+        if not plausible_email(email):
+            raise EmailNotValidError(email)
     except EmailNotValidError:
         raise fields_error(
             'school_ejournal.msg_email_invalid',
@@ -388,8 +472,8 @@ def check_email(record, email):
 
 
 class Parent(
-        ClosedFieldsMixin, PersonMixin, DeactivableMixin, ModelSQL,
-        ModelView):
+        ValidationMixin, ClosedFieldsMixin, PersonMixin, DeactivableMixin,
+        ModelSQL, ModelView):
     "A parent or legal guardian of students"
     __name__ = 'school.parent'
     _fixed_fields = frozenset({'party'})
@@ -441,7 +525,7 @@ class Parent(
                             record=parent.rec_name, phone=parent.phone)
 
 
-class Guardian(ModelSQL, ModelView):
+class Guardian(ValidationMixin, ModelSQL, ModelView):
     "The link between a student and a parent or guardian"
     __name__ = 'school.student.guardian'
 
@@ -496,7 +580,7 @@ class Guardian(ModelSQL, ModelView):
         pool.get('res.user')._school_scope_cache.clear()
 
 
-class Enrolment(ClosedFieldsMixin, ModelSQL, ModelView):
+class Enrolment(ValidationMixin, ClosedFieldsMixin, ModelSQL, ModelView):
     "A stay of a student in a class, opened and closed by orders"
     __name__ = 'school.enrolment'
     # Written only by applying orders

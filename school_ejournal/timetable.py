@@ -14,6 +14,7 @@ from trytond.wizard import Button, StateTransition, StateView, Wizard
 
 from .common import company_through
 from .exceptions import TimetableClashError
+from .validation import RPCGuardMixin, ValidationMixin, ValidationWizardMixin
 
 WEEKDAYS = [
     ('0', "Monday"),
@@ -25,7 +26,7 @@ WEEKDAYS = [
     ]
 
 
-class Bell(ModelSQL, ModelView):
+class Bell(ValidationMixin, ModelSQL, ModelView):
     "A lesson of the bell schedule, as «1st lesson 8:30–9:15»"
     __name__ = 'school.bell'
 
@@ -60,7 +61,8 @@ class Bell(ModelSQL, ModelView):
             self.end.strftime('%H:%M'))
 
 
-class Timetable(company_through('period'), ModelSQL, ModelView):
+class Timetable(
+        ValidationMixin, company_through('period'), ModelSQL, ModelView):
     "A weekly lesson of the timetable (расписание) of a study period"
     __name__ = 'school.timetable'
 
@@ -185,7 +187,7 @@ class Timetable(company_through('period'), ModelSQL, ModelView):
                         period=entry.period.rec_name))
 
 
-class GenerateLessonsStart(ModelView):
+class GenerateLessonsStart(RPCGuardMixin, ModelView):
     "Generate lessons"
     __name__ = 'school.lesson.generate.start'
 
@@ -196,7 +198,7 @@ class GenerateLessonsStart(ModelView):
         "From", help="Leave empty to start at the beginning of the period.")
 
 
-class GenerateLessons(Wizard):
+class GenerateLessons(ValidationWizardMixin, Wizard):
     "Generate the lessons of a study period from its timetable"
     __name__ = 'school.lesson.generate'
 

@@ -15,6 +15,7 @@ from trytond.transaction import Transaction
 from .common import ClosedFieldsMixin, company_through
 from .exceptions import (
     DateError, OverlapError, PeriodClosedError, PeriodTransitionError)
+from .validation import ValidationMixin
 
 PERIOD_KINDS = [
     ('quarter', "Quarter"),
@@ -29,7 +30,7 @@ def overlaps(table, start, end, where):
         & ((table.end_date == Null) | (table.end_date >= start)))
 
 
-class Year(ModelSQL, ModelView):
+class Year(ValidationMixin, ModelSQL, ModelView):
     __name__ = 'school.year'
 
     company = fields.Many2One(
@@ -152,8 +153,8 @@ class _YearDatesMixin:
 
 
 class Period(
-        ClosedFieldsMixin, _YearDatesMixin, company_through('year'), Workflow,
-        ModelSQL, ModelView):
+        ValidationMixin, ClosedFieldsMixin, _YearDatesMixin,
+        company_through('year'), Workflow, ModelSQL, ModelView):
     __name__ = 'school.period'
     _system_fields = frozenset({'state'})
 
@@ -319,7 +320,8 @@ class Period(
 
 
 class Holiday(
-        _YearDatesMixin, company_through('year'), ModelSQL, ModelView):
+        ValidationMixin, _YearDatesMixin, company_through('year'), ModelSQL,
+        ModelView):
     __name__ = 'school.holiday'
 
     year = fields.Many2One(
@@ -357,7 +359,7 @@ class Holiday(
         return 'holiday'
 
 
-class HolidayLevel(ModelSQL):
+class HolidayLevel(ValidationMixin, ModelSQL):
     __name__ = 'school.holiday-school.level'
 
     holiday = fields.Many2One(
@@ -366,7 +368,7 @@ class HolidayLevel(ModelSQL):
         'school.level', "Class Level", required=True, ondelete='CASCADE')
 
 
-class Level(DeactivableMixin, ModelSQL, ModelView):
+class Level(ValidationMixin, DeactivableMixin, ModelSQL, ModelView):
     __name__ = 'school.level'
 
     company = fields.Many2One(
