@@ -965,11 +965,15 @@ class User:
         self.clicks += 1
         self.idle()
 
-    def type(self, locator, text):
+    def type(self, locator, text, leave=True):
         locator.click()
         self.clicks += 1
         locator.press_sequentially(text)
         self.keys += len(text)
+        if leave:
+            # Leave the field as the next click does: sao takes a text's
+            # value when the field loses the focus
+            locator.blur()
         self.idle()
 
     def press(self, key):
@@ -997,7 +1001,8 @@ class User:
     def pick(self, widget, name, text):
         """Type text in the Many2One input name of widget and pick the
         first proposal."""
-        self.type(widget.locator('input[name=%s]' % name), text)
+        self.type(widget.locator('input[name=%s]' % name), text,
+            leave=False)
         proposal = widget.locator('li.completion').first
         proposal.wait_for(state='visible', timeout=15000)
         self.click(proposal)
