@@ -23,10 +23,12 @@ from trytond.tests.tools import activate_modules, set_user
 from trytond.tools import is_instance_method
 from trytond.transaction import Transaction
 
+from .clock import school_today
 from .tools import create_journal_school
 
 MiB = 1024 * 1024
-TODAY = dt.date.today()
+# The day the tests run on (the clock is moved there): not the machine's
+TODAY = school_today()
 
 
 def rpc_call(model_name, method, *args, context=None):
