@@ -8,6 +8,7 @@ sao through Playwright and Debian's Chromium.
 """
 import configparser
 import datetime as dt
+import json
 import os
 import re
 import shutil
@@ -456,6 +457,7 @@ class Sao:
         self.login_actions = []
         self._inflight = set()
         self._last_activity = time.monotonic()
+        self.saves = 0      # answered RPC writes and creates
         page.on('request', self._request_started)
         page.on('requestfinished', self._request_done)
         page.on('requestfailed', self._request_done)
@@ -469,6 +471,23 @@ class Sao:
     def _request_done(self, request):
         self._inflight.discard(request)
         self._last_activity = time.monotonic()
+        if '/rpc/' in request.url:
+            try:
+                method = json.loads(request.post_data or '{}').get('method')
+            except ValueError:
+                method = None
+            if method and method.rsplit('.', 1)[-1] in {'write', 'create'}:
+                self.saves += 1
+
+    def wait_saved(self, saves, timeout=30):
+        """Wait until more than saves writes or creates were answered, then
+        until the client is idle"""
+        deadline = time.monotonic() + timeout
+        while self.saves <= saves:
+            if time.monotonic() > deadline:
+                self.fail('the record was not saved after %s s' % timeout)
+            self.page.wait_for_timeout(100)
+        self.wait_idle(quiet=0.5)
 
     def wait_idle(self, quiet=0.7, timeout=30):
         """Wait until no request has been running for quiet seconds."""
@@ -988,7 +1007,10 @@ class User:
         self.idle()
 
     def save(self):
+        "Save the form (Ctrl+S) and wait for the server's answer"
+        saves = self.sao.saves
         self.press('Control+s')
+        self.sao.wait_saved(saves)
 
     def pane(self):
         return self.page.locator('#tabcontent > .tab-pane.active')

@@ -429,10 +429,7 @@ def test_teacher_fills_todays_lesson(watched_sao, school):
         "AND attendance = 'absent'", lesson_id)
     assert (tasks, marks, absences) == (1, 5, 3)
     _effort(user, '%s holds lesson %d of today' % (login, number))
-    if homework != '§ 12, упр. 3':
-        # Seen in some runs, not understood yet: reported, not hidden
-        pytest.xfail('the homework typed in the lesson form was not saved '
-            '(%r)' % homework)
+    assert homework == '§ 12, упр. 3'
 
 
 def test_admin_enrols_student_by_order(watched_sao, school):
