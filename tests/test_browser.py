@@ -167,8 +167,10 @@ def school(request, prerequisites, shots_dir):
         % shots_dir)
 
 
-@pytest.fixture(scope='session')
+@pytest.fixture(scope='module')
 def browser(school):
+    # Closed with this module: the e-diary's browser tests start their own
+    # Playwright, which cannot run beside another in the same thread
     from playwright.sync_api import sync_playwright
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
