@@ -4,13 +4,15 @@
 import copy
 
 from trytond.i18n import gettext
-from trytond.model import Index, ModelSQL, ModelView, Unique, fields
+from trytond.model import (
+    DeactivableMixin, Index, ModelSQL, ModelView, Unique, fields)
 from trytond.model.exceptions import ValidationError
 from trytond.pool import Pool
 from trytond.pyson import Eval
 from trytond.transaction import Transaction
 
 from .validation import ValidationMixin
+from .year import PERIOD_KINDS
 
 
 def _readable(Target, result):
@@ -278,3 +280,67 @@ class SubgroupStudent(ValidationMixin, ModelSQL):
             ('student_unique', Unique(t, t.subgroup, t.student),
                 'school_ejournal.msg_subgroup_student_unique'),
             ]
+
+
+class Level(ValidationMixin, DeactivableMixin, ModelSQL, ModelView):
+    __name__ = 'school.level'
+
+    company = fields.Many2One(
+        'company.company', "School", required=True,
+        help="The school the class level belongs to.")
+    number = fields.Integer(
+        "Level", required=True,
+        domain=[('number', '>=', 1), ('number', '<=', 11)],
+        help="The class level, from 1 to 11.")
+    name = fields.Char(
+        "Name", required=True, translate=True,
+        help="As «5th classes».")
+    period_kind = fields.Selection(
+        PERIOD_KINDS, "Study Periods", required=True,
+        help="Whether the level's classes are graded by quarters "
+        "or by half-years.")
+    week_days = fields.Integer(
+        "School Days a Week", required=True,
+        domain=[('week_days', 'in', [5, 6])],
+        help="A five- or six-day school week.")
+    marks = fields.Boolean(
+        "Marks", help="Uncheck for levels taught without marks (1st classes).")
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        t = cls.__table__()
+        cls._sql_constraints += [
+            ('number_unique', Unique(t, t.company, t.number),
+                'school_ejournal.msg_level_number_unique'),
+            ]
+        cls._order.insert(0, ('number', 'ASC'))
+
+    @classmethod
+    def default_company(cls):
+        return Transaction().context.get('company')
+
+    @classmethod
+    def default_period_kind(cls):
+        return 'quarter'
+
+    @classmethod
+    def default_week_days(cls):
+        return 5
+
+    @classmethod
+    def default_marks(cls):
+        return True
+
+    @fields.depends('number', 'marks')
+    def on_change_number(self):
+        if self.number == 1:
+            self.marks = False
+
+    @classmethod
+    def preprocess_values(cls, mode, values):
+        values = super().preprocess_values(mode, values)
+        # The 1st classes are taught without marks (T14)
+        if mode == 'create' and values.get('number') == 1:
+            values.setdefault('marks', False)
+        return values

@@ -7,7 +7,7 @@ from trytond.model.exceptions import AccessError
 from trytond.pool import Pool
 from trytond.transaction import Transaction, check_access
 
-from .exceptions import ClosedFieldError
+from .exceptions import ClosedFieldError, PeriodClosedError
 
 
 def company_through(path):
@@ -143,3 +143,75 @@ def check_writable(records):
         raise AccessError(gettext(
                 'school_ejournal.msg_not_writable',
                 record=Model(min(ids)).rec_name))
+
+
+# The values of an attendance cell and of a mark, as the journal writes them
+ATTENDANCE = [
+    (None, ""),
+    ('absent', "Н"),
+    ('ill', "Б"),
+    ('excused', "УП"),
+    ('late', "ОП"),
+    ]
+ABSENCE_REASONS = {'absent', 'ill', 'excused'}
+MARKS = [
+    (None, ""),
+    ('5', "5"),
+    ('4', "4"),
+    ('3', "3"),
+    ('2', "2"),
+    ('1', "1"),
+    ('pass', "Pass"),
+    ('fail', "Fail"),
+    ]
+NUMERIC_MARKS = {'1', '2', '3', '4', '5'}
+
+
+def user_employees():
+    return set(Pool().get('res.user').get_employees())
+
+
+def user_in(*roles):
+    "Tell if the user holds one of the school roles"
+    pool = Pool()
+    User = pool.get('res.user')
+    ModelData = pool.get('ir.model.data')
+    if Transaction().user == 0:
+        return True
+    groups = set(User.get_groups())
+    return any(
+        ModelData.get_id('school_ejournal', 'group_' + r) in groups
+        for r in roles)
+
+
+class PeriodLockMixin:
+    "Records of a closed study period cannot change"
+    __slots__ = ()
+
+    def _lock_period(self):
+        raise NotImplementedError
+
+    @classmethod
+    def _lock_periods(cls, records):
+        "Return {record: period} of the records"
+        return {r: r._lock_period() for r in records}
+
+    @classmethod
+    def check_period_open(cls, records, msg='modify'):
+        for record, period in cls._lock_periods(records).items():
+            if period and period.state == 'closed':
+                raise PeriodClosedError(gettext(
+                        'school_ejournal.msg_period_closed_%s' % msg,
+                        record=record.rec_name, period=period.rec_name))
+
+    @classmethod
+    def check_modification(cls, mode, records, values=None, external=False):
+        super().check_modification(
+            mode, records, values=values, external=external)
+        cls.check_period_open(
+            records, msg='delete' if mode == 'delete' else 'modify')
+
+    @classmethod
+    def validate(cls, records):
+        super().validate(records)
+        cls.check_period_open(records)

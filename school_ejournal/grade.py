@@ -11,9 +11,8 @@ from trytond.pyson import Eval
 from trytond.transaction import Transaction
 from trytond.wizard import Button, StateTransition, StateView, Wizard
 
-from .common import ClosedFieldsMixin
+from .common import ClosedFieldsMixin, PeriodLockMixin, user_employees, user_in
 from .exceptions import GradeError
-from .lesson import PeriodLockMixin, user_employees, user_in
 from .mark import weighted_average
 from .validation import RPCGuardMixin, ValidationMixin, ValidationWizardMixin
 

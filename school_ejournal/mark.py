@@ -15,9 +15,8 @@ from trytond.pyson import Eval
 from trytond.tools import grouped_slice, reduce_ids
 from trytond.transaction import Transaction
 
-from .common import ClosedFieldsMixin
+from .common import MARKS, NUMERIC_MARKS, ClosedFieldsMixin, PeriodLockMixin
 from .exceptions import MarkError
-from .lesson import MARKS, NUMERIC_MARKS, PeriodLockMixin
 from .validation import ValidationMixin
 
 

@@ -11,9 +11,9 @@ from trytond.pyson import Eval
 from trytond.transaction import Transaction
 from trytond.wizard import Button, StateTransition, StateView, Wizard
 
-from .common import ClosedFieldsMixin, check_writable, company_through
+from .common import (
+    ClosedFieldsMixin, check_writable, company_through, user_employees)
 from .exceptions import PlanError
-from .lesson import user_employees
 from .validation import (
     RPCGuardMixin, ValidationMixin, ValidationWizardMixin, guard_cell,
     read_table)

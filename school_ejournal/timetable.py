@@ -186,6 +186,52 @@ class Timetable(
                         entry=entry.rec_name, other=other.rec_name,
                         period=entry.period.rec_name))
 
+    @classmethod
+    def generate_lessons(cls, period, from_date=None):
+        """Make the lessons of the period from its timetable, from the date;
+        keep every lesson already filled in, and remove the planned, empty
+        lessons that the timetable no longer has."""
+        pool = Pool()
+        Lesson = pool.get('school.lesson')
+        Line = pool.get('school.lesson.line')
+        Task = pool.get('school.lesson.task')
+        from_date = max(period.start_date, from_date or period.start_date)
+        wanted = {}
+        school_days = {}
+        for entry in cls.search([('period', '=', period.id)]):
+            class_ = entry.teaching.class_
+            key = (class_.level.id, int(entry.weekday))
+            if key not in school_days:
+                school_days[key] = list(dates_of(period.year, period,
+                        class_.level, int(entry.weekday), from_date))
+            for date in school_days[key]:
+                wanted[(entry.teaching.id, date, entry.number)] = entry
+        existing = Lesson.search([
+                ('period', '=', period.id),
+                ('date', '>=', from_date),
+                ])
+        have = {(l.teaching.id, l.date, l.number): l for l in existing}
+        filled = {l.lesson.id for l in Line.search([
+                    ('lesson', 'in', [l.id for l in existing])])}
+        filled |= {t.lesson.id for t in Task.search([
+                    ('lesson', 'in', [l.id for l in existing])])}
+        to_delete = [l for k, l in have.items()
+            if k not in wanted and l.state == 'planned'
+            and l.id not in filled and not l.topic and not l.homework]
+        with Transaction().set_context(_check_access=False):
+            Lesson.delete(to_delete)
+        to_create = [{
+                'teaching': teaching,
+                'date': date,
+                'number': number,
+                'period': period.id,
+                'timetable': entry.id,
+                'room': entry.room,
+                } for (teaching, date, number), entry in sorted(
+                    wanted.items(), key=lambda i: i[0][1:])
+            if (teaching, date, number) not in have]
+        return Lesson.create(to_create)
+
 
 class GenerateLessonsStart(RPCGuardMixin, ModelView):
     "Generate lessons"
@@ -217,8 +263,8 @@ class GenerateLessons(ValidationWizardMixin, Wizard):
 
     def transition_generate(self):
         pool = Pool()
-        Lesson = pool.get('school.lesson')
-        Lesson.generate(self.start.period, self.start.from_date)
+        Timetable = pool.get('school.timetable')
+        Timetable.generate_lessons(self.start.period, self.start.from_date)
         return 'end'
 
 

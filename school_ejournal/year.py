@@ -6,9 +6,7 @@ from sql import Null
 
 from trytond.i18n import gettext
 from trytond.model import (
-    Check, DeactivableMixin, Index, ModelSQL, ModelView, Unique, Workflow,
-    fields)
-from trytond.pool import Pool
+    Check, Index, ModelSQL, ModelView, Unique, Workflow, fields)
 from trytond.pyson import Eval
 from trytond.transaction import Transaction
 
@@ -98,20 +96,6 @@ class Year(ValidationMixin, ModelSQL, ModelView):
                         year=year.rec_name,
                         other=cls(other[0]).rec_name))
 
-    @classmethod
-    def find(cls, company, date=None):
-        "Return the academic year of the school at the date, or None"
-        pool = Pool()
-        Date = pool.get('ir.date')
-        if date is None:
-            date = Date.today()
-        years = cls.search([
-                ('company', '=', company),
-                ('start_date', '<=', date),
-                ('end_date', '>=', date),
-                ], limit=1)
-        return years[0] if years else None
-
     def check_date(self, date, record, field):
         "Raise if the date is outside the year"
         if date and not (self.start_date <= date <= self.end_date):
@@ -193,6 +177,9 @@ class Period(
             ('number_unique', Unique(t, t.year, t.kind, t.sequence),
                 'school_ejournal.msg_period_number_unique'),
             ]
+        cls._order = [
+            ('year', 'DESC'), ('kind', 'ASC'), ('start_date', 'ASC'),
+            ('id', 'ASC')]
         cls._transitions |= {('open', 'closed'), ('closed', 'open')}
         cls._buttons.update({
                 'close': {
@@ -258,9 +245,6 @@ class Period(
                 raise PeriodTransitionError(gettext(
                         'school_ejournal.msg_period_reopen_later_closed',
                         period=period.rec_name, other=later[0].rec_name))
-        cls._order = [
-            ('year', 'DESC'), ('kind', 'ASC'), ('start_date', 'ASC'),
-            ('id', 'ASC')]
 
     def get_rec_name(self, name):
         return '%s %s' % (self.name, self.year.name)
@@ -366,67 +350,3 @@ class HolidayLevel(ValidationMixin, ModelSQL):
         'school.holiday', "Holiday", required=True, ondelete='CASCADE')
     level = fields.Many2One(
         'school.level', "Class Level", required=True, ondelete='CASCADE')
-
-
-class Level(ValidationMixin, DeactivableMixin, ModelSQL, ModelView):
-    __name__ = 'school.level'
-
-    company = fields.Many2One(
-        'company.company', "School", required=True,
-        help="The school the class level belongs to.")
-    number = fields.Integer(
-        "Level", required=True,
-        domain=[('number', '>=', 1), ('number', '<=', 11)],
-        help="The class level, from 1 to 11.")
-    name = fields.Char(
-        "Name", required=True, translate=True,
-        help="As «5th classes».")
-    period_kind = fields.Selection(
-        PERIOD_KINDS, "Study Periods", required=True,
-        help="Whether the level's classes are graded by quarters "
-        "or by half-years.")
-    week_days = fields.Integer(
-        "School Days a Week", required=True,
-        domain=[('week_days', 'in', [5, 6])],
-        help="A five- or six-day school week.")
-    marks = fields.Boolean(
-        "Marks", help="Uncheck for levels taught without marks (1st classes).")
-
-    @classmethod
-    def __setup__(cls):
-        super().__setup__()
-        t = cls.__table__()
-        cls._sql_constraints += [
-            ('number_unique', Unique(t, t.company, t.number),
-                'school_ejournal.msg_level_number_unique'),
-            ]
-        cls._order.insert(0, ('number', 'ASC'))
-
-    @classmethod
-    def default_company(cls):
-        return Transaction().context.get('company')
-
-    @classmethod
-    def default_period_kind(cls):
-        return 'quarter'
-
-    @classmethod
-    def default_week_days(cls):
-        return 5
-
-    @classmethod
-    def default_marks(cls):
-        return True
-
-    @fields.depends('number', 'marks')
-    def on_change_number(self):
-        if self.number == 1:
-            self.marks = False
-
-    @classmethod
-    def preprocess_values(cls, mode, values):
-        values = super().preprocess_values(mode, values)
-        # The 1st classes are taught without marks (T14)
-        if mode == 'create' and values.get('number') == 1:
-            values.setdefault('marks', False)
-        return values

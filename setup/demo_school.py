@@ -15,7 +15,8 @@ with the module's own workflow and commits once at the end.  It refuses
 
 The journal: the bell schedule, the journal settings, one weekly timetable
 (no clash of teacher, room, class or subgroup; no gaps) copied into every
-study period, the lessons made from it by the module's Lesson.generate,
+study period, the lessons made from it by the module's
+Timetable.generate_lessons,
 approved thematic plans of the curriculum's hours for every teaching, and
 the journal of the lessons before --today: held with the next topic of the
 plan (as the «hold» button proposes it), homework, tasks, attendance and
@@ -1439,10 +1440,10 @@ class Generator:
             len(entries))
 
     def create_lessons(self):
-        Lesson = self.get('school.lesson')
+        Timetable = self.get('school.timetable')
         count = 0
         for period in self.periods:
-            count += len(Lesson.generate(period))
+            count += len(Timetable.generate_lessons(period))
         self.step("lessons generated from the timetable", count)
 
     def plan_topics(self, code, n, weekly, required):

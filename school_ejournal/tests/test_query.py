@@ -56,7 +56,6 @@ class JournalQueryTestCase(unittest.TestCase):
         TaskType = pool.get('school.task.type')
         Bell = pool.get('school.bell')
         Timetable = pool.get('school.timetable')
-        Lesson = pool.get('school.lesson')
 
         User = pool.get('res.user')
         company = create_company()
@@ -154,7 +153,7 @@ class JournalQueryTestCase(unittest.TestCase):
                     'number': 2},
                 {'period': q2.id, 'teaching': math_5b.id, 'weekday': '0',
                     'number': 3}])
-        Lesson.generate(q2)
+        Timetable.generate_lessons(q2)
         return {
             'period': q2, 'students': {
                 s.first_name: s for s in [anna, boris, vera, gleb]},
