@@ -111,7 +111,7 @@ def main():
     for lesson_id, task_id, type_id in cursor.fetchall():
         tasks.setdefault(lesson_id, []).append((task_id, type_id))
     cursor.execute(sql('SELECT lesson, id, student, attendance '
-            'FROM school_lesson_line WHERE lesson IN (%s) '
+            'FROM school_lesson_attendance WHERE lesson IN (%s) '
             'ORDER BY lesson, id' % ','.join('%s' for _ in lessons)),
         [l[0] for l in lessons])
     lines = {}
@@ -159,8 +159,8 @@ def main():
         "Make the lesson fresh again: as just held, no marks (untimed)"
         cursor.execute(sql('DELETE FROM school_mark WHERE lesson = %s'),
             (lesson_id,))
-        cursor.execute(sql('UPDATE school_lesson_line SET attendance = NULL '
-                'WHERE lesson = %s'), (lesson_id,))
+        cursor.execute(sql('UPDATE school_lesson_attendance '
+                'SET attendance = NULL WHERE lesson = %s'), (lesson_id,))
         cursor.execute(sql('UPDATE school_lesson SET topic = %s, '
                 'homework = NULL WHERE id = %s'),
             (topics[lesson_id], lesson_id))
@@ -208,7 +208,7 @@ def main():
         reset(lesson_id)
 
     # --- plain SQL: the same rows in one transaction --------------------
-    update_line = sql('UPDATE school_lesson_line SET attendance = %s, '
+    update_line = sql('UPDATE school_lesson_attendance SET attendance = %s, '
         'write_uid = %s, write_date = %s WHERE id = %s')
     update_lesson = sql('UPDATE school_lesson SET topic = %s, '
         'homework = %s, filled_at = %s, filled_by = %s, write_uid = %s, '

@@ -11,14 +11,16 @@ from trytond.tools import grouped_slice, reduce_ids
 from trytond.transaction import Transaction
 
 from .common import (
-    ABSENCE_REASONS, ATTENDANCE, MARKS, ClosedFieldsMixin, user_in)
+    ABSENCE_REASONS, ATTENDANCE, MARKS, ClosedFieldsMixin, rename_model,
+    user_in)
 from .exceptions import LessonError
 from .validation import ValidationMixin
 
 
-class LessonLine(ValidationMixin, ClosedFieldsMixin, ModelSQL, ModelView):
+class LessonAttendance(
+        ValidationMixin, ClosedFieldsMixin, ModelSQL, ModelView):
     "A student at a lesson: attendance and marks"
-    __name__ = 'school.lesson.line'
+    __name__ = 'school.lesson.attendance'
     _fixed_fields = frozenset({'lesson', 'student'})
     # Every version is kept in the history table, which serves as the audit
     # trail instead of one ir.model.log row per line and save
@@ -35,21 +37,27 @@ class LessonLine(ValidationMixin, ClosedFieldsMixin, ModelSQL, ModelView):
         help="Empty: present. Н: absent, Б: ill, УП: excused, ОП: late.")
     mark = fields.Function(
         fields.Selection(MARKS, "Mark 1", sort=False,
-            help="The mark for the lesson's first task."),
+            help="The mark for the lesson's task of mark column 1."),
         'get_marks', setter='set_marks')
     mark_2 = fields.Function(
         fields.Selection(MARKS, "Mark 2", sort=False,
-            help="The mark for the lesson's second task."),
+            help="The mark for the lesson's task of mark column 2."),
         'get_marks', setter='set_marks')
     mark_3 = fields.Function(
         fields.Selection(MARKS, "Mark 3", sort=False,
-            help="The mark for the lesson's third task."),
+            help="The mark for the lesson's task of mark column 3."),
         'get_marks', setter='set_marks')
     date = fields.Function(fields.Date("Date"), 'get_lesson_field',
         searcher='search_lesson_field')
     class_ = fields.Function(
         fields.Many2One('school.class', "Class"), 'get_lesson_field',
         searcher='search_lesson_field')
+
+    @classmethod
+    def __register__(cls, module):
+        # Migration from 8.0.0: renamed from school.lesson.line
+        rename_model(cls, 'school.lesson.line')
+        super().__register__(module)
 
     @classmethod
     def __setup__(cls):
@@ -109,7 +117,8 @@ class LessonLine(ValidationMixin, ClosedFieldsMixin, ModelSQL, ModelView):
         result = {n: {l.id: None for l in lines} for n in names}
         tasks = {}
         for line in lines:
-            tasks[line.lesson.id] = [t.id for t in line.lesson.tasks]
+            tasks[line.lesson.id] = {
+                t.mark_column: t.id for t in line.lesson.tasks}
         by_key = {}
         for mark in Mark.search([
                     ('lesson', 'in', list(tasks)),
@@ -120,10 +129,10 @@ class LessonLine(ValidationMixin, ClosedFieldsMixin, ModelSQL, ModelView):
             for index, name in enumerate(cls._mark_fields):
                 if name not in names:
                     continue
-                lesson_tasks = tasks[line.lesson.id]
-                if index < len(lesson_tasks):
+                task = tasks[line.lesson.id].get(index + 1)
+                if task:
                     result[name][line.id] = by_key.get(
-                        (lesson_tasks[index], line.student.id))
+                        (task, line.student.id))
         return result
 
     @classmethod
@@ -190,15 +199,15 @@ class LessonLine(ValidationMixin, ClosedFieldsMixin, ModelSQL, ModelView):
                 index = cls._mark_fields.index(name)
                 for line in lines:
                     lesson = lessons[lesson_of[line.id]]
-                    tasks = lesson.tasks
-                    if index >= len(tasks):
+                    task = {t.mark_column: t for t in lesson.tasks}.get(
+                        index + 1)
+                    if not task:
                         if value:
                             raise LessonError(gettext(
                                     'school_ejournal.msg_mark_without_task',
                                     lesson=lesson.rec_name,
                                     student=line.student.rec_name))
                         continue
-                    task = tasks[index]
                     mark = existing.get((task.id, line.student.id))
                     if mark:
                         if mark.value != value:

@@ -1,13 +1,23 @@
 # This file is part of the school e-journal.  The COPYRIGHT file at the top
 # level of this repository contains the full copyright notices and license
 # terms.
+import logging
+
+from sql import Literal, Table
+from sql.aggregate import Count
+from sql.functions import Substring
+from sql.operators import Concat, Like
+
+from trytond import backend
 from trytond.i18n import gettext
-from trytond.model import Model, fields
+from trytond.model import Model, ModelSQL, fields
 from trytond.model.exceptions import AccessError
 from trytond.pool import Pool
 from trytond.transaction import Transaction, check_access
 
 from .exceptions import ClosedFieldError, PeriodClosedError
+
+logger = logging.getLogger(__name__)
 
 
 def company_through(path):
@@ -215,3 +225,81 @@ class PeriodLockMixin:
     def validate(cls, records):
         super().validate(records)
         cls.check_period_open(records)
+
+
+# Models renamed, old name: new name (their tables are renamed by
+# rename_model and setup/update compares their rows before and after)
+RENAMED_MODELS = {
+    'school.lesson.line': 'school.lesson.attendance',
+    'school.plan': 'school.thematic_plan',
+    'school.plan.line': 'school.thematic_plan.line',
+    }
+
+
+def rename_model(Model, old_name):
+    """Migrate the model renamed from old_name, from its __register__ before
+    calling super: rename its table (with its history and sequence), drop the
+    constraints named after the old table, and rename the model wherever the
+    database names it (ir.model and its fields, model data, translations,
+    references as attachments and notes, the views' and actions' models)."""
+    pool = Pool()
+    TableHandler = backend.TableHandler
+    cursor = Transaction().connection.cursor()
+    old_table = old_name.replace('.', '_')
+    new_name, new_table = Model.__name__, Model._table
+    if not TableHandler.table_exist(old_table):
+        return
+    if TableHandler.table_exist(new_table):
+        # A model registered before may have created the table, empty, as
+        # the target of its foreign key
+        cursor.execute(*Table(new_table).select(Count(Literal('*'))))
+        count, = cursor.fetchone()
+        if count:
+            return
+        TableHandler.drop_table(new_name, new_table)
+    logger.info("rename model %s to %s", old_name, new_name)
+    TableHandler.table_rename(old_table, new_table)
+    # A handler of the dropped table may be cached for the transaction
+    table_h = TableHandler(Model)
+    table_h._update_definitions(columns=True)
+    for ident, _, _ in Model._sql_constraints:
+        table_h.drop_constraint(ident, table=old_table)
+
+    # The models registered before may have added the new name to ir.model
+    # (as the relation of their fields): the old rows are kept, with their ids
+    Model_ = pool.get('ir.model')
+    ModelField = pool.get('ir.model.field')
+    ir_model = Model_.__table__()
+    ir_model_field = ModelField.__table__()
+    cursor.execute(*ir_model.select(ir_model.id,
+            where=ir_model.name == old_name))
+    if cursor.fetchone():
+        cursor.execute(*ir_model_field.delete(
+                where=ir_model_field.model == new_name))
+        cursor.execute(*ir_model.delete(where=ir_model.name == new_name))
+
+    prefix = old_name + ','
+    for _, Other in pool.iterobject():
+        if (not issubclass(Other, ModelSQL) or callable(Other.table_query)
+                or not TableHandler.table_exist(Other._table)):
+            continue
+        table = Other.__table__()
+        table_h = TableHandler(Other)
+        for fname, field in Other._fields.items():
+            if (not hasattr(field, 'sql_type')
+                    or not table_h.column_exist(fname)):
+                continue
+            column = getattr(table, fname)
+            if isinstance(field, fields.Reference) or (
+                    Other.__name__ == 'ir.translation' and fname == 'name'):
+                # 'model,id' or 'model,field'
+                cursor.execute(*table.update([column],
+                        [Concat(new_name,
+                                Substring(column, len(old_name) + 1))],
+                        where=Like(column, prefix + '%')))
+            elif (isinstance(field, fields.Char)
+                    and Other.__name__.startswith('ir.')
+                    and fname in {'name', 'model', 'res_model', 'relation',
+                        'resource', 'wiz_name', 'report_name'}):
+                cursor.execute(*table.update([column], [new_name],
+                        where=column == old_name))

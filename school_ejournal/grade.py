@@ -155,7 +155,7 @@ class Grade(
         pool = Pool()
         Mark = pool.get('school.mark')
         Lesson = pool.get('school.lesson')
-        Line = pool.get('school.lesson.line')
+        Line = pool.get('school.lesson.attendance')
         Configuration = pool.get('school.configuration')
         config = Configuration(1)
         lesson = Lesson.__table__()

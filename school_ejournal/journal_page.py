@@ -40,7 +40,7 @@ class JournalPage(Report):
         pool = Pool()
         Period = pool.get('school.period')
         Lesson = pool.get('school.lesson')
-        Line = pool.get('school.lesson.line')
+        Line = pool.get('school.lesson.attendance')
         Mark = pool.get('school.mark')
         Student = pool.get('school.student')
         Enrolment = pool.get('school.enrolment')

@@ -77,7 +77,7 @@ class Lesson(
         ondelete='SET NULL')
     room = fields.Char("Room", states=_held_states)
     plan_line = fields.Many2One(
-        'school.plan.line', "Plan Topic", states=_held_states,
+        'school.thematic_plan.line', "Plan Topic", states=_held_states,
         domain=[('plan.teaching', '=', Eval('teaching', -1))],
         help="The topic of the calendar-thematic plan covered.")
     topic = fields.Char(
@@ -101,7 +101,7 @@ class Lesson(
         help="The tasks done at the lesson, each with its type; "
         "marks are given for tasks.")
     lines = fields.One2Many(
-        'school.lesson.line', 'lesson', "Students",
+        'school.lesson.attendance', 'lesson', "Students",
         states={'readonly': Eval('state') != 'held'},
         help="Attendance and marks of each student.")
     substitutions = fields.One2Many(
@@ -367,7 +367,7 @@ class Lesson(
         "Mark the lessons held and list their students"
         pool = Pool()
         Date = pool.get('ir.date')
-        Line = pool.get('school.lesson.line')
+        Line = pool.get('school.lesson.attendance')
         today = Date.today()
         for lesson in lessons:
             if lesson.date > today:
@@ -412,7 +412,7 @@ class Lesson(
     def filled(cls, lessons):
         "Return the lessons that have attendance lines, tasks or marks"
         pool = Pool()
-        Line = pool.get('school.lesson.line')
+        Line = pool.get('school.lesson.attendance')
         Task = pool.get('school.lesson.task')
         Mark = pool.get('school.mark')
         ids = [l.id for l in lessons]
@@ -448,7 +448,7 @@ class Lesson(
     def next_plan_line(self, used=None):
         "Return the first topic of the plan not covered by held lessons"
         pool = Pool()
-        Plan = pool.get('school.plan')
+        Plan = pool.get('school.thematic_plan')
         plans = Plan.search([
                 ('teaching', '=', self.teaching.id),
                 ('state', '=', 'approved'),
@@ -592,6 +592,9 @@ class Task(
     "A task done at a lesson, marked with its type"
     __name__ = 'school.lesson.task'
     _fixed_fields = frozenset({'lesson'})
+    _system_fields = frozenset({'mark_column'})
+    # The columns of marks in the lesson's list of students
+    MARK_COLUMNS = (1, 2, 3)
 
     lesson = fields.Many2One(
         'school.lesson', "Lesson", required=True, ondelete='CASCADE')
@@ -599,11 +602,70 @@ class Task(
         'school.task.type', "Type", required=True, ondelete='RESTRICT')
     description = fields.Char(
         "Description", help="As «Dictation: Spring in the forest».")
+    mark_column = fields.Integer(
+        "Mark Column", readonly=True,
+        help="The column of the lesson's list of students that holds the "
+        "marks of the task («Mark 1», «Mark 2», «Mark 3»), given when the "
+        "task is added and kept when tasks are reordered.")
 
     @classmethod
     def __setup__(cls):
         super().__setup__()
+        t = cls.__table__()
+        cls._sql_constraints += [
+            ('mark_column_unique', Unique(t, t.lesson, t.mark_column),
+                'school_ejournal.msg_task_mark_column_unique'),
+            ]
         cls.__access__.add('lesson')
+
+    @classmethod
+    def __register__(cls, module):
+        table_h = cls.__table_handler__(module)
+        fill = not table_h.column_exist('mark_column')
+        super().__register__(module)
+        # Migration from 8.0.0: the columns were the tasks' positions
+        if fill:
+            cls._fill_mark_columns()
+
+    @classmethod
+    def _fill_mark_columns(cls):
+        "Give the tasks of each lesson the columns of their positions"
+        cursor = Transaction().connection.cursor()
+        table = cls.__table__()
+        cursor.execute(*table.select(table.id, table.lesson,
+                order_by=[table.lesson, table.sequence.asc.nulls_first,
+                    table.id]))
+        by_column = defaultdict(list)
+        lesson, position = None, 0
+        for task_id, lesson_id in cursor.fetchall():
+            position = position + 1 if lesson_id == lesson else 1
+            lesson = lesson_id
+            if position in cls.MARK_COLUMNS:
+                by_column[position].append(task_id)
+        for column, ids in by_column.items():
+            for sub_ids in grouped_slice(ids):
+                cursor.execute(*table.update([table.mark_column], [column],
+                        where=reduce_ids(table.id, sub_ids)))
+
+    @classmethod
+    def _complete_values(cls, vlist):
+        "Give each new task the first mark column free in its lesson"
+        vlist = super()._complete_values(vlist)
+        lessons = sorted({int(v['lesson']) for v in vlist if v.get('lesson')})
+        cursor = Transaction().connection.cursor()
+        table = cls.__table__()
+        used = defaultdict(set)
+        for sub_ids in grouped_slice(lessons):
+            cursor.execute(*table.select(table.lesson, table.mark_column,
+                    where=reduce_ids(table.lesson, sub_ids)))
+            for lesson_id, column in cursor:
+                used[lesson_id].add(column)
+        for values in vlist:
+            taken = used[int(values.get('lesson') or 0)]
+            free = [c for c in cls.MARK_COLUMNS if c not in taken]
+            values['mark_column'] = free[0] if free else None
+            taken.add(values['mark_column'])
+        return vlist
 
     def get_rec_name(self, name):
         return '%s: %s%s' % (

@@ -12,7 +12,8 @@ from trytond.transaction import Transaction
 from trytond.wizard import Button, StateTransition, StateView, Wizard
 
 from .common import (
-    ClosedFieldsMixin, check_writable, company_through, user_employees)
+    ClosedFieldsMixin, check_writable, company_through, rename_model,
+    user_employees)
 from .exceptions import PlanError
 from .validation import (
     RPCGuardMixin, ValidationMixin, ValidationWizardMixin, guard_cell,
@@ -27,12 +28,12 @@ LINE_KINDS = [
     ]
 
 
-class Plan(
+class ThematicPlan(
         ValidationMixin, ClosedFieldsMixin, company_through('teaching'),
         Workflow, ModelSQL, ModelView):
     "A calendar-thematic plan (КТП) of a teaching assignment"
-    __name__ = 'school.plan'
-    _system_fields = frozenset({'state', 'approved_by'})
+    __name__ = 'school.thematic_plan'
+    _system_fields = frozenset({'state', 'submitted_by', 'approved_by'})
     _fixed_fields = frozenset({'teaching'})
 
     _states = {'readonly': Eval('state') != 'draft'}
@@ -41,7 +42,7 @@ class Plan(
         'school.teaching', "Teaching", required=True, states=_states,
         ondelete='CASCADE')
     lines = fields.One2Many(
-        'school.plan.line', 'plan', "Topics", states=_states)
+        'school.thematic_plan.line', 'plan', "Topics", states=_states)
     hours = fields.Function(
         fields.Integer("Hours", help="The hours of all topics."),
         'get_hours')
@@ -51,11 +52,20 @@ class Plan(
         'get_required_hours')
     state = fields.Selection([
             ('draft', "Draft"),
+            ('submitted', "Submitted"),
             ('approved', "Approved"),
             ], "State", readonly=True, required=True, sort=False)
+    submitted_by = fields.Many2One(
+        'res.user', "Submitted by", readonly=True)
     approved_by = fields.Many2One('res.user', "Approved by", readonly=True)
 
     del _states
+
+    @classmethod
+    def __register__(cls, module):
+        # Migration from 8.0.0: renamed from school.plan
+        rename_model(cls, 'school.plan')
+        super().__register__(module)
 
     @classmethod
     def __setup__(cls):
@@ -65,14 +75,23 @@ class Plan(
             ('teaching_unique', Unique(t, t.teaching),
                 'school_ejournal.msg_plan_teaching_unique'),
             ]
-        cls._transitions |= {('draft', 'approved'), ('approved', 'draft')}
+        cls._transitions |= {
+            ('draft', 'submitted'),
+            ('submitted', 'approved'),
+            ('submitted', 'draft'),
+            ('approved', 'draft'),
+            }
         cls._buttons.update({
-                'approve': {
+                'submit': {
                     'invisible': Eval('state') != 'draft',
                     'depends': ['state'],
                     },
+                'approve': {
+                    'invisible': Eval('state') != 'submitted',
+                    'depends': ['state'],
+                    },
                 'draft': {
-                    'invisible': Eval('state') != 'approved',
+                    'invisible': Eval('state') == 'draft',
                     'depends': ['state'],
                     },
                 })
@@ -110,7 +129,7 @@ class Plan(
             for plan in plans:
                 if plan.state != 'draft':
                     raise PlanError(gettext(
-                            'school_ejournal.msg_plan_approved_delete',
+                            'school_ejournal.msg_plan_%s_delete' % plan.state,
                             plan=plan.rec_name))
 
     def approved_by_author(self):
@@ -119,6 +138,28 @@ class Plan(
         return bool(user) and (
             self.teaching.teacher.id in user_employees()
             or (self.create_uid and self.create_uid.id == user))
+
+    def check_hours(self):
+        if self.hours != self.required_hours:
+            raise PlanError(gettext(
+                    'school_ejournal.msg_plan_hours',
+                    plan=self.rec_name, hours=self.hours,
+                    required=self.required_hours))
+
+    @classmethod
+    @ModelView.button
+    @Workflow.transition('submitted')
+    def submit(cls, plans):
+        "The plan's teacher hands it to the deputy head for approval"
+        user = Transaction().user
+        employees = user_employees()
+        for plan in plans:
+            if user and plan.teaching.teacher.id not in employees:
+                raise PlanError(gettext(
+                        'school_ejournal.msg_plan_submit_not_owner',
+                        plan=plan.rec_name))
+            plan.check_hours()
+        cls.write(plans, {'submitted_by': user or None})
 
     @classmethod
     @ModelView.button
@@ -129,33 +170,36 @@ class Plan(
                 raise PlanError(gettext(
                         'school_ejournal.msg_plan_approve_own',
                         plan=plan.rec_name))
-            if plan.hours != plan.required_hours:
-                raise PlanError(gettext(
-                        'school_ejournal.msg_plan_hours',
-                        plan=plan.rec_name, hours=plan.hours,
-                        required=plan.required_hours))
+            plan.check_hours()
         cls.write(plans, {'approved_by': Transaction().user})
 
     @classmethod
     @ModelView.button
     @Workflow.transition('draft')
     def draft(cls, plans):
-        cls.write(plans, {'approved_by': None})
+        "Return the plan to its teacher, who may change it again"
+        cls.write(plans, {'submitted_by': None, 'approved_by': None})
 
 
-class PlanLine(
+class ThematicPlanLine(
         ValidationMixin, ClosedFieldsMixin, sequence_ordered(), ModelSQL,
         ModelView):
     "A topic of a thematic plan"
-    __name__ = 'school.plan.line'
+    __name__ = 'school.thematic_plan.line'
     _fixed_fields = frozenset({'plan'})
 
     plan = fields.Many2One(
-        'school.plan', "Plan", required=True, ondelete='CASCADE')
+        'school.thematic_plan', "Plan", required=True, ondelete='CASCADE')
     topic = fields.Char("Topic", required=True)
     hours = fields.Integer(
         "Hours", required=True, domain=[('hours', '>', 0)])
     kind = fields.Selection(LINE_KINDS, "Kind", required=True)
+
+    @classmethod
+    def __register__(cls, module):
+        # Migration from 8.0.0: renamed from school.plan.line
+        rename_model(cls, 'school.plan.line')
+        super().__register__(module)
 
     @classmethod
     def __setup__(cls):
@@ -188,9 +232,9 @@ class PlanLine(
                         plan=line.plan.rec_name))
 
 
-class PlanImportStart(RPCGuardMixin, ModelView):
+class ThematicPlanImportStart(RPCGuardMixin, ModelView):
     "Import topics"
-    __name__ = 'school.plan.import.start'
+    __name__ = 'school.thematic_plan.import.start'
 
     file = fields.Binary(
         "File", required=True, filename='filename',
@@ -200,11 +244,11 @@ class PlanImportStart(RPCGuardMixin, ModelView):
     filename = fields.Char("File Name")
 
 
-class PlanImport(ValidationWizardMixin, Wizard):
+class ThematicPlanImport(ValidationWizardMixin, Wizard):
     "Import the topics of a thematic plan from a spreadsheet"
-    __name__ = 'school.plan.import'
+    __name__ = 'school.thematic_plan.import'
 
-    start = StateView('school.plan.import.start',
+    start = StateView('school.thematic_plan.import.start',
         'school_ejournal.plan_import_start_view_form', [
             Button("Cancel", 'end', 'tryton-cancel'),
             Button("Import", 'import_', 'tryton-ok', default=True),
@@ -213,7 +257,7 @@ class PlanImport(ValidationWizardMixin, Wizard):
 
     def transition_import_(self):
         pool = Pool()
-        Line = pool.get('school.plan.line')
+        Line = pool.get('school.thematic_plan.line')
         plan = self.record
         check_writable([plan])
         filename = self.start.filename or ''
@@ -265,12 +309,12 @@ def read_rows(data, filename):
     return read_table(data, filename)
 
 
-class PlanCopyStart(RPCGuardMixin, ModelView):
+class ThematicPlanCopyStart(RPCGuardMixin, ModelView):
     "Copy a plan"
-    __name__ = 'school.plan.copy.start'
+    __name__ = 'school.thematic_plan.copy.start'
 
     source = fields.Many2One(
-        'school.plan', "From Plan", required=True,
+        'school.thematic_plan', "From Plan", required=True,
         domain=[
             ('teaching.subject', '=', Eval('subject', -1)),
             ('id', '!=', Eval('plan', -1)),
@@ -278,14 +322,14 @@ class PlanCopyStart(RPCGuardMixin, ModelView):
         help="The plan of the same subject to copy the topics from, "
         "as last year's plan of the same level.")
     subject = fields.Many2One('school.subject', "Subject", readonly=True)
-    plan = fields.Many2One('school.plan', "Plan", readonly=True)
+    plan = fields.Many2One('school.thematic_plan', "Plan", readonly=True)
 
 
-class PlanCopy(ValidationWizardMixin, Wizard):
+class ThematicPlanCopy(ValidationWizardMixin, Wizard):
     "Copy the topics of another plan, as last year's"
-    __name__ = 'school.plan.copy'
+    __name__ = 'school.thematic_plan.copy'
 
-    start = StateView('school.plan.copy.start',
+    start = StateView('school.thematic_plan.copy.start',
         'school_ejournal.plan_copy_start_view_form', [
             Button("Cancel", 'end', 'tryton-cancel'),
             Button("Copy", 'copy', 'tryton-ok', default=True),
@@ -294,7 +338,7 @@ class PlanCopy(ValidationWizardMixin, Wizard):
 
     def default_start(self, fields):
         pool = Pool()
-        Plan = pool.get('school.plan')
+        Plan = pool.get('school.thematic_plan')
         plan = self.record
         values = {'plan': plan.id, 'subject': plan.teaching.subject.id}
         previous = Plan.search([
@@ -310,7 +354,7 @@ class PlanCopy(ValidationWizardMixin, Wizard):
 
     def transition_copy(self):
         pool = Pool()
-        Line = pool.get('school.plan.line')
+        Line = pool.get('school.thematic_plan.line')
         plan = self.record
         check_writable([plan])
         if plan.state != 'draft':

@@ -193,7 +193,7 @@ class Timetable(
         lessons that the timetable no longer has."""
         pool = Pool()
         Lesson = pool.get('school.lesson')
-        Line = pool.get('school.lesson.line')
+        Line = pool.get('school.lesson.attendance')
         Task = pool.get('school.lesson.task')
         from_date = max(period.start_date, from_date or period.start_date)
         wanted = {}

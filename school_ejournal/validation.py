@@ -76,7 +76,7 @@ LIMITS = {
     'school.period': {'sequence': (1, 12)},
     'school.curriculum.line': {'hours': (0, 40)},
     'school.teaching': {'hours': (0, 40)},
-    'school.plan.line': {'hours': (1, 200)},
+    'school.thematic_plan.line': {'hours': (1, 200)},
     'school.task.type': {'check_days': (0, 60), 'weight': (0, 100)},
     'school.configuration': {
         'weeks': (1, 53), 'weeks_first': (1, 53),

@@ -203,7 +203,7 @@ class Diary:
         "Return the days of the week holding day, each with its lessons"
         pool = Pool()
         Mark = pool.get('school.mark')
-        Line = pool.get('school.lesson.line')
+        Line = pool.get('school.lesson.attendance')
         Bell = pool.get('school.bell')
         monday = day - dt.timedelta(days=day.weekday())
         sunday = monday + dt.timedelta(days=6)
@@ -374,7 +374,7 @@ class Diary:
         """Return the lessons of the period by subject: held, and missed or
         late by reason, with the totals"""
         pool = Pool()
-        Line = pool.get('school.lesson.line')
+        Line = pool.get('school.lesson.attendance')
         Subject = pool.get('school.subject')
         cursor = Transaction().connection.cursor()
         cursor.execute(*Line.attendance_query(

@@ -120,7 +120,7 @@ class ProgressFigures:
         student listed at a held lesson of the teaching in the term"""
         pool = Pool()
         Mark = pool.get('school.mark')
-        Line = pool.get('school.lesson.line')
+        Line = pool.get('school.lesson.attendance')
         Grade = pool.get('school.grade')
         Configuration = pool.get('school.configuration')
         config = Configuration(1)
@@ -220,7 +220,7 @@ class AttendanceFigures:
     @classmethod
     def figures(cls, class_, data):
         pool = Pool()
-        Line = pool.get('school.lesson.line')
+        Line = pool.get('school.lesson.attendance')
         Student = pool.get('school.student')
         period = ProgressFigures.period_of(class_, data)
         cursor = Transaction().connection.cursor()

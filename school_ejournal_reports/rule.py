@@ -134,7 +134,7 @@ class AuditRules:
         "Held lessons past their day without a line of attendance"
         pool = Pool()
         Lesson = pool.get('school.lesson')
-        Line = pool.get('school.lesson.line')
+        Line = pool.get('school.lesson.attendance')
         lesson = Lesson.__table__()
         line = Line.__table__()
         query = lesson.select(*self._lesson_columns(lesson),
@@ -148,7 +148,7 @@ class AuditRules:
         """Students who missed (Н, Б, УП) at least the configured share of
         their lessons of a calendar month (up to the run's date)"""
         pool = Pool()
-        Line = pool.get('school.lesson.line')
+        Line = pool.get('school.lesson.attendance')
         Class = pool.get('school.class')
         Configuration = pool.get('school.configuration')
         rate = Configuration(1).audit_absence_rate
@@ -358,7 +358,7 @@ class AuditRules:
         never in classes without marks"""
         pool = Pool()
         Lesson = pool.get('school.lesson')
-        Line = pool.get('school.lesson.line')
+        Line = pool.get('school.lesson.attendance')
         Mark = pool.get('school.mark')
         Teaching = pool.get('school.teaching')
         Class = pool.get('school.class')

@@ -1506,8 +1506,8 @@ class Generator:
     def create_plans(self):
         "Approved thematic plans: the curriculum's hours × the study weeks"
         from trytond.transaction import Transaction
-        Plan = self.get('school.plan')
-        PlanLine = self.get('school.plan.line')
+        Plan = self.get('school.thematic_plan')
+        PlanLine = self.get('school.thematic_plan.line')
         plans = Plan.create([{'teaching': t.id} for t in self.teachings])
         vlist = []
         for plan, (s, ci, code, group) in zip(plans, self.teaching_meta):
@@ -1528,6 +1528,8 @@ class Generator:
         admin, = User.search([('login', '=', 'admin')])
         own = {e.id for e in deputy.employees}
         others = [p for p in plans if p.teaching.teacher.id not in own]
+        # their teachers submitted them (as the system here)
+        Plan.submit(plans)
         with Transaction().set_user(deputy.id):
             Plan.approve(others)
         with Transaction().set_user(admin.id):
@@ -1547,14 +1549,14 @@ class Generator:
         from trytond.transaction import Transaction
         pool = self.pool
         Lesson = pool.get('school.lesson')
-        Line = pool.get('school.lesson.line')
+        Line = pool.get('school.lesson.attendance')
         Task = pool.get('school.lesson.task')
         Mark = pool.get('school.mark')
         TaskType = pool.get('school.task.type')
         Enrolment = pool.get('school.enrolment')
         SubgroupStudent = pool.get('school.subgroup-school.student')
-        PlanLine = pool.get('school.plan.line')
-        Plan = pool.get('school.plan')
+        PlanLine = pool.get('school.thematic_plan.line')
+        Plan = pool.get('school.thematic_plan')
         ModelData = pool.get('ir.model.data')
         transaction = Transaction()
         database = transaction.database
@@ -1701,7 +1703,7 @@ class Generator:
         line_names = ['id', 'create_uid', 'create_date', 'lesson', 'student',
             'attendance']
         task_names = ['id', 'create_uid', 'create_date', 'lesson', 'type',
-            'sequence', 'description']
+            'sequence', 'description', 'mark_column']
         mark_names = ['id', 'create_uid', 'create_date', 'task', 'student',
             'value', 'lesson', 'date', 'type', 'late', 'cancelled', 'points']
 
@@ -1758,7 +1760,8 @@ class Generator:
                         description = topic
                     task_ids.append(len(tasks))
                     tasks.append([None, user, filled, lesson_id,
-                            types[task_code], sequence, description])
+                            types[task_code], sequence, description,
+                            sequence if sequence <= 3 else None])
                 # Attendance
                 students = students_of(teaching, date)
                 present = []

@@ -427,7 +427,7 @@ def test_teacher_fills_todays_lesson(watched_sao, school):
     (marks,), = school.query(
         'SELECT COUNT(*) FROM school_mark WHERE lesson = ?', lesson_id)
     (absences,), = school.query(
-        "SELECT COUNT(*) FROM school_lesson_line WHERE lesson = ? "
+        "SELECT COUNT(*) FROM school_lesson_attendance WHERE lesson = ? "
         "AND attendance = 'absent'", lesson_id)
     assert (tasks, marks, absences) == (1, 5, 3)
     _effort(user, '%s holds lesson %d of today' % (login, number))

@@ -76,7 +76,7 @@ MATRIX = {
     'school.lesson.task': dict(
         school_admin='rwcd', deputy_academic='rwcd', deputy_pastoral='r',
         class_teacher='r', teacher='rwcd', parent='r', student='r'),
-    'school.lesson.line': dict(
+    'school.lesson.attendance': dict(
         school_admin='rwcd', deputy_academic='rwcd', deputy_pastoral='r',
         class_teacher='rw', teacher='rwcd', parent='r', student='r'),
     'school.task.type': dict(
@@ -94,10 +94,10 @@ MATRIX = {
     'school.grade': dict(
         school_admin='r', deputy_academic='rwcd', deputy_pastoral='r',
         class_teacher='r', teacher='rwc', parent='r', student='r'),
-    'school.plan': dict(
+    'school.thematic_plan': dict(
         school_admin='r', deputy_academic='rwcd', deputy_pastoral='r',
         class_teacher='r', teacher='rwcd'),
-    'school.plan.line': dict(
+    'school.thematic_plan.line': dict(
         school_admin='r', deputy_academic='rwcd', deputy_pastoral='r',
         class_teacher='r', teacher='rwcd'),
     }

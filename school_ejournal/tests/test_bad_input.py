@@ -36,7 +36,7 @@ def rpc_call(model_name, method, *args, context=None):
     pool = Pool()
     transaction = Transaction()
     obj = pool.get(model_name, type='wizard' if model_name in {
-                'school.plan.import'} else 'model')
+                'school.thematic_plan.import'} else 'model')
     rpc = obj.__rpc__[method]
     c_args, c_kwargs, transaction.context, _ = rpc.convert(
         obj, *args, dict(context or {}))
@@ -99,7 +99,7 @@ def search(role, model, domain, offset=0, limit=None, order=None):
 
 
 def plan_import(data, filename):
-    return ('klass', 'school.plan.import', 'import',
+    return ('klass', 'school.thematic_plan.import', 'import',
         lambda s: (data, filename))
 
 
@@ -334,7 +334,7 @@ CASES = [
             lambda s: ({'date': 'tomorrow', 'homework': 'x'}, ['company'])),
         G + 'type_date'),
     ("on_change with a file as a number",
-        ('klass', 'school.plan.import.start', 'on_change_with',
+        ('klass', 'school.thematic_plan.import.start', 'on_change_with',
             lambda s: ({'file': 10 ** 12}, ['filename'])),
         G + 'type_binary'),
     ("on_change_with an unknown field",
@@ -403,7 +403,7 @@ class BadInputTestCase(unittest.TestCase):
         config = activate_modules('school_ejournal')
         school = create_journal_school(config=config)
         Lesson = Model.get('school.lesson')
-        Plan = Model.get('school.plan')
+        Plan = Model.get('school.thematic_plan')
         teaching = school['teachings']['5А math']
         period = school['periods'][2]
         date = min(TODAY, period.end_date)
@@ -435,8 +435,8 @@ class BadInputTestCase(unittest.TestCase):
         cursor = Transaction().connection.cursor()
         result = {}
         for name in ['school.lesson', 'school.lesson.task',
-                'school.lesson.line', 'school.student', 'school.parent',
-                'school.plan.line', 'school.mark', 'party.party']:
+                'school.lesson.attendance', 'school.student', 'school.parent',
+                'school.thematic_plan.line', 'school.mark', 'party.party']:
             Model_ = pool.get(name)
             table = Model_.__table__()
             cursor.execute(*table.select(
@@ -445,19 +445,19 @@ class BadInputTestCase(unittest.TestCase):
         return result
 
     def call(self, role, model, method, args):
-        if model == 'school.plan.import':
+        if model == 'school.thematic_plan.import':
             return self.call_import(role, *args)
         return rpc_call(model, method, *args)
 
     def call_import(self, role, data, filename):
         context = {
-            'active_model': 'school.plan',
+            'active_model': 'school.thematic_plan',
             'active_id': self.ids['plan'],
             'active_ids': [self.ids['plan']],
             }
         session_id, _, _ = rpc_call(
-            'school.plan.import', 'create', context=context)
-        rpc_call('school.plan.import', 'execute', session_id, {
+            'school.thematic_plan.import', 'create', context=context)
+        rpc_call('school.thematic_plan.import', 'execute', session_id, {
                 'start': {'file': data, 'filename': filename},
                 }, 'import_', context=context)
 

@@ -68,7 +68,7 @@ def build_journal(config):
     Mark = Model.get('school.mark')
     Correction = Model.get('school.mark.correction')
     Grade = Model.get('school.grade')
-    Plan = Model.get('school.plan')
+    Plan = Model.get('school.thematic_plan')
     Enrolment = Model.get('school.enrolment')
     Order = Model.get('school.order')
 
@@ -113,14 +113,14 @@ def build_journal(config):
     order, = Order.find([], limit=1)
     records = {
         'school.lesson': lesson.id,
-        'school.lesson.line': lesson.lines[0].id,
+        'school.lesson.attendance': lesson.lines[0].id,
         'school.lesson.task': lesson.tasks[0].id,
         'school.substitution': substitution.id,
         'school.mark': mark.id,
         'school.mark.correction': correction.id,
         'school.grade': grade.id,
-        'school.plan': plan.id,
-        'school.plan.line': plan.lines[0].id,
+        'school.thematic_plan': plan.id,
+        'school.thematic_plan.line': plan.lines[0].id,
         'school.period': quarter.id,
         'school.student': school['students']['Анна'].id,
         'school.parent': school['mother'].id,

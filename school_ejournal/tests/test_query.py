@@ -219,7 +219,7 @@ class JournalQueryTestCase(unittest.TestCase):
         Lesson = pool.get('school.lesson')
         Task = pool.get('school.lesson.task')
         Mark = pool.get('school.mark')
-        Line = pool.get('school.lesson.line')
+        Line = pool.get('school.lesson.attendance')
         students = school['students']
         # The data of the test, written as the system (the journal's rules
         # on who fills lessons are tested by the scenarios)
@@ -317,7 +317,7 @@ class JournalQueryTestCase(unittest.TestCase):
     @with_transaction()
     def test_attendance_counts(self):
         "Attendance counted by reason per student over held lessons"
-        Line = Pool().get('school.lesson.line')
+        Line = Pool().get('school.lesson.attendance')
         cursor = Transaction().connection.cursor()
         school = self.school()
         self.hold_and_mark(school, {
