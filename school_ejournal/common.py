@@ -1,6 +1,8 @@
 # This file is part of the school e-journal.  The COPYRIGHT file at the top
 # level of this repository contains the full copyright notices and license
 # terms.
+import datetime as dt
+import functools
 import logging
 
 from sql import Literal, Table
@@ -39,6 +41,24 @@ def company_through(path):
             return [('%s.%s' % (path, clause[0]), *clause[1:])]
 
     return CompanyThroughMixin
+
+
+def stamp(user_field, time_field=None):
+    """Decorate a button (inside its Workflow.transition) to record on the
+    records who acted, and when, after it succeeded; as sale's
+    set_employee"""
+    def decorator(func):
+        @functools.wraps(func)
+        def wrapper(cls, records, *args, **kwargs):
+            result = func(cls, records, *args, **kwargs)
+            values = {user_field: Transaction().user or None}
+            if time_field:
+                values[time_field] = dt.datetime.now()
+            if records:
+                cls.write(records, values)
+            return result
+        return wrapper
+    return decorator
 
 
 def system_context():

@@ -10,14 +10,10 @@ from trytond.report import Report
 from trytond.tools import grouped_slice, reduce_ids
 from trytond.transaction import Transaction
 
+from .common import ATTENDANCE
 from .mark import weighted_average
 
-ATTENDANCE_CODES = {
-    'absent': 'Н',
-    'ill': 'Б',
-    'excused': 'УП',
-    'late': 'ОП',
-    }
+ATTENDANCE_CODES = {value: code for value, code in ATTENDANCE if value}
 MARK_LABELS = {'pass': 'зач', 'fail': 'нз'}
 
 
@@ -43,7 +39,6 @@ class JournalPage(Report):
         Line = pool.get('school.lesson.attendance')
         Mark = pool.get('school.mark')
         Student = pool.get('school.student')
-        Enrolment = pool.get('school.enrolment')
         Date = pool.get('ir.date')
         cursor = Transaction().connection.cursor()
 
@@ -93,12 +88,10 @@ class JournalPage(Report):
         averages = {student: weighted_average(weighted, weights)
             for student, weighted, weights, _ in cursor}
 
-        if teaching.subgroup:
-            student_ids.update(s.id for s in teaching.subgroup.students)
-        else:
-            today = min(max(Date.today(), period.start_date), period.end_date)
-            student_ids.update(Enrolment.students_by_class(
-                    [class_.id], today).get(class_.id, []))
+        # The students of the class or subgroup on the lessons' dates, and
+        # those who have lines or marks there
+        for students in Lesson.students_by_lesson(lesson_ids).values():
+            student_ids.update(students)
         students = Student.browse(sorted(student_ids))
         students = sorted(students, key=lambda s: (
                 s.last_name, s.first_name, s.middle_name or '', s.id))

@@ -15,7 +15,8 @@ from trytond.pyson import Eval
 from trytond.tools import grouped_slice, reduce_ids
 from trytond.transaction import Transaction
 
-from .common import MARKS, NUMERIC_MARKS, ClosedFieldsMixin, PeriodLockMixin
+from .common import (
+    MARKS, NUMERIC_MARKS, ClosedFieldsMixin, PeriodLockMixin, stamp)
 from .exceptions import MarkError
 from .validation import ValidationMixin
 
@@ -396,6 +397,7 @@ class MarkCorrection(
     @classmethod
     @ModelView.button
     @Workflow.transition('approved')
+    @stamp('decided_by', 'decided_at')
     def approve(cls, corrections):
         pool = Pool()
         Mark = pool.get('school.mark')
@@ -407,17 +409,10 @@ class MarkCorrection(
                             'value': correction.new_value})
                 else:
                     Mark.write([correction.mark], {'cancelled': True})
-        cls.write(corrections, {
-                'decided_by': Transaction().user,
-                'decided_at': dt.datetime.now(),
-                })
 
     @classmethod
     @ModelView.button
     @Workflow.transition('refused')
+    @stamp('decided_by', 'decided_at')
     def refuse(cls, corrections):
         cls.check_decider(corrections)
-        cls.write(corrections, {
-                'decided_by': Transaction().user,
-                'decided_at': dt.datetime.now(),
-                })

@@ -10,7 +10,7 @@ from trytond.pool import Pool
 from trytond.pyson import Eval
 from trytond.transaction import Transaction
 
-from .common import ClosedFieldsMixin
+from .common import ClosedFieldsMixin, stamp
 from .exceptions import EnrolmentError, OrderError
 from .validation import ValidationMixin
 
@@ -110,6 +110,7 @@ class Order(ValidationMixin, ClosedFieldsMixin, Workflow, ModelSQL, ModelView):
     @classmethod
     @ModelView.button
     @Workflow.transition('done')
+    @stamp('applied_by')
     def apply(cls, orders):
         "Apply the order to the students' enrolments"
         pool = Pool()
@@ -134,7 +135,6 @@ class Order(ValidationMixin, ClosedFieldsMixin, Workflow, ModelSQL, ModelView):
                             'end_order': order.id,
                             })
                 Enrolment.create(creations)
-        cls.write(orders, {'applied_by': Transaction().user})
 
 
 class OrderLine(ValidationMixin, ClosedFieldsMixin, ModelSQL, ModelView):

@@ -12,7 +12,7 @@ from trytond.transaction import Transaction
 from trytond.wizard import Button, StateTransition, StateView, Wizard
 
 from .common import (
-    ClosedFieldsMixin, check_writable, company_through, rename_model,
+    ClosedFieldsMixin, check_writable, company_through, rename_model, stamp,
     user_employees)
 from .exceptions import PlanError
 from .validation import (
@@ -149,6 +149,7 @@ class ThematicPlan(
     @classmethod
     @ModelView.button
     @Workflow.transition('submitted')
+    @stamp('submitted_by')
     def submit(cls, plans):
         "The plan's teacher hands it to the deputy head for approval"
         user = Transaction().user
@@ -159,11 +160,11 @@ class ThematicPlan(
                         'school_ejournal.msg_plan_submit_not_owner',
                         plan=plan.rec_name))
             plan.check_hours()
-        cls.write(plans, {'submitted_by': user or None})
 
     @classmethod
     @ModelView.button
     @Workflow.transition('approved')
+    @stamp('approved_by')
     def approve(cls, plans):
         for plan in plans:
             if plan.approved_by_author():
@@ -171,7 +172,6 @@ class ThematicPlan(
                         'school_ejournal.msg_plan_approve_own',
                         plan=plan.rec_name))
             plan.check_hours()
-        cls.write(plans, {'approved_by': Transaction().user})
 
     @classmethod
     @ModelView.button
