@@ -422,4 +422,3 @@ class Cron(metaclass=PoolMeta):
                 ('school.message.outbox|send_pending',
                     "Send the Outbox's Messages"),
                 ])
-

@@ -15,6 +15,7 @@ import math
 import httpx
 import phonenumbers
 
+from trytond import config
 from trytond.i18n import gettext
 from trytond.model import ModelSingleton, ModelSQL, ModelView, fields
 from trytond.pool import Pool
@@ -90,7 +91,11 @@ def normalise(phone, region='RU'):
 
 class Gateway:
     "The interface of the SMS gateways"
-    timeout = 15
+
+    @property
+    def timeout(self):
+        "Seconds to wait for the gateway (5 at most to connect)"
+        return config.getfloat('school_outbox', 'sms_timeout', default=15)
 
     def send(self, phone, text):
         "Send text to phone; return the provider's message id"
