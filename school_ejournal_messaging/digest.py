@@ -16,7 +16,7 @@ from school_ejournal.lesson import ABSENCE_REASONS
 from school_ejournal.mark import weighted_average
 from trytond.i18n import gettext
 from trytond.pool import Pool, PoolMeta
-from trytond.tools import grouped_slice, reduce_ids
+from trytond.tools import grouped_slice
 from trytond.transaction import Transaction
 
 
@@ -78,11 +78,13 @@ class Digest:
 
         def in_week(table, lesson):
             return ((lesson.date >= start) & (lesson.date <= end)
-                & reduce_ids(table.student, sub_ids))
+                & table.student.in_(sub_ids))
 
         averages = defaultdict(dict)   # student: {subject: average}
         absences = defaultdict(int)    # student: lessons missed
-        for sub_ids in grouped_slice(student_ids):
+        for sub_ids in grouped_slice(
+                student_ids, Transaction().database.IN_MAX):
+            sub_ids = list(sub_ids)
             cursor.execute(*Mark.average_query(
                     where=in_week, group_by=('student', 'subject')))
             for student_id, subject_id, weighted, weights, _ in cursor:

@@ -15,7 +15,7 @@ from sql.operators import NotEqual
 from school_ejournal.lesson import ABSENCE_REASONS
 from trytond.i18n import gettext
 from trytond.pool import Pool, PoolMeta
-from trytond.tools import grouped_slice, reduce_ids
+from trytond.tools import grouped_slice
 from trytond.transaction import Transaction
 
 
@@ -78,7 +78,8 @@ def absence_messages(line_ids):
             & (parent.phone != Literal(None))
             & NotEqual(parent.phone, '')))
     rows = []
-    for sub_ids in grouped_slice(line_ids):
+    for sub_ids in grouped_slice(
+            line_ids, Transaction().database.IN_MAX):
         cursor.execute(*line
             .join(lesson, condition=lesson.id == line.lesson)
             .join(guardian, condition=guardian.student == line.student)
@@ -87,7 +88,7 @@ def absence_messages(line_ids):
                 lesson.subject, line.attendance, parent.id,
                 parent.email, parent.email_consent, parent.phone,
                 parent.sms_consent,
-                where=reduce_ids(line.id, sub_ids)
+                where=line.id.in_(list(sub_ids))
                 & line.attendance.in_(list(ABSENCE_REASONS))
                 & (lesson.date == today)
                 & (parent.active == Literal(True))

@@ -281,21 +281,21 @@ class Outbox(ModelSQL, ModelView):
                 provider_id = gateway().send(row['recipient'], row['body'])
         except Temporary as e:
             if row['attempts'] >= max_attempts():
-                return cls._record(row, 'failed', error=str(e))
-            return cls._record(row, 'pending', error=str(e),
+                return cls._record_result(row, 'failed', error=str(e))
+            return cls._record_result(row, 'pending', error=str(e),
                 next_try=dt.datetime.now() + backoff(row['attempts']))
         except Permanent as e:
-            return cls._record(row, 'failed', error=str(e))
+            return cls._record_result(row, 'failed', error=str(e))
         except Doubtful as e:
-            return cls._record(row, 'check', error=str(e))
+            return cls._record_result(row, 'check', error=str(e))
         except Exception as e:
             # Not known to be harmless: a person decides
             logger.exception("outbox %s: unexpected error", row['id'])
-            return cls._record(row, 'check', error=repr(e))
-        return cls._record(row, 'sent', provider_id=provider_id)
+            return cls._record_result(row, 'check', error=repr(e))
+        return cls._record_result(row, 'sent', provider_id=provider_id)
 
     @classmethod
-    def _record(cls, row, state, error=None, next_try=None,
+    def _record_result(cls, row, state, error=None, next_try=None,
             provider_id=None):
         table = cls.__table__()
         now = dt.datetime.now()
@@ -375,10 +375,13 @@ def send_email(row):
         raise Temporary(_describe(e)) from e
     try:
         try:
+            server.ehlo_or_helo_if_needed()
             code, reply = server.mail(email_from())
             _check_reply(code, reply)
             code, reply = server.rcpt(row['recipient'])
             _check_reply(code, reply)
+        except smtplib.SMTPResponseException as e:
+            _check_reply(e.smtp_code, e.smtp_error)
         except (OSError, smtplib.SMTPServerDisconnected) as e:
             raise Temporary(_describe(e)) from e
         try:

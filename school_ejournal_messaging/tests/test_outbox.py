@@ -26,7 +26,7 @@ from school_ejournal.tests.clock import travel
 from trytond import backend, config
 from trytond.pool import Pool
 from trytond.tests.test_tryton import DB_NAME, drop_db
-from trytond.transaction import Transaction
+from trytond.transaction import Transaction, TransactionError
 
 from ..sms import Permanent, normalise, preview, segments
 from .outbox_support import Gateway, SMTPServer, Unreachable, free_port
@@ -58,11 +58,20 @@ def school():
 
 def run(func, user=0, commit=True):
     "Call func(pool) in a transaction of its own, committed"
-    with Transaction().start(DB_NAME, user) as transaction:
-        result = func(Pool())
-        if commit:
-            transaction.commit()
-        return result
+    extras = {}
+    while True:
+        with Transaction().start(DB_NAME, user, **extras) as transaction:
+            try:
+                result = func(Pool())
+            except TransactionError as e:
+                transaction.rollback()
+                e.fix(extras)
+                continue
+            if commit:
+                transaction.commit()
+            else:
+                transaction.rollback()
+            return result
 
 
 @pytest.fixture(autouse=True)
