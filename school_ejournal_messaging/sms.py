@@ -231,7 +231,7 @@ class Configuration(ModelSingleton, ModelSQL, ModelView):
         help="The gateway's address, https://sms.ru by default.")
     sms_max_segments = fields.Integer(
         "Most SMS per Message", required=True,
-        help="A text longer than that many SMS is refused.")
+        help="The preview warns of a text longer than that many SMS.")
 
     @classmethod
     def default_sms_url(cls):

@@ -6,6 +6,7 @@
 API whose answers the test scripts (accept, 500, 429, hang after
 accepting, wait for the test, refuse the number)."""
 import email
+import email.policy
 import json
 import socket
 import threading
@@ -42,7 +43,8 @@ class Mailbox:
 
     async def handle_DATA(self, server, session, envelope):
         self.delivered.append(email.message_from_bytes(
-                envelope.original_content or envelope.content))
+                envelope.original_content or envelope.content,
+                policy=email.policy.default))
         return '250 2.0.0 Message accepted'
 
 
