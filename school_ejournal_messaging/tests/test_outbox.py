@@ -143,7 +143,9 @@ def set_option(name, value):
     if not config.has_section('school_outbox'):
         config.add_section('school_outbox')
     if value is None:
-        config.remove_option('school_outbox', name)
+        # trytond.config has no remove_option; its getters are cached
+        config._config.remove_option('school_outbox', name)
+        config._cache_clear()
     else:
         config.set('school_outbox', name, value)
 
