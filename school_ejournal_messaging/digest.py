@@ -83,7 +83,7 @@ class Digest:
         averages = defaultdict(dict)   # student: {subject: average}
         absences = defaultdict(int)    # student: lessons missed
         for sub_ids in grouped_slice(
-                student_ids, Transaction().database.IN_MAX):
+                student_ids, 1000):
             sub_ids = list(sub_ids)
             cursor.execute(*Mark.average_query(
                     where=in_week, group_by=('student', 'subject')))

@@ -79,7 +79,7 @@ def absence_messages(line_ids):
             & NotEqual(parent.phone, '')))
     rows = []
     for sub_ids in grouped_slice(
-            line_ids, Transaction().database.IN_MAX):
+            line_ids, 1000):
         cursor.execute(*line
             .join(lesson, condition=lesson.id == line.lesson)
             .join(guardian, condition=guardian.student == line.student)

@@ -424,3 +424,62 @@ def test_sender_killed_mid_send_loses_nothing(school):
         assert 'stopped while sending' in dump['k1']['last_error']
         assert sorted(gateway.accepted) == [
             ('79001111111', 'Text'), ('79002222222', 'Text')]
+
+
+# --- Absence notices and the weekly digest, as the teacher marks -------------
+
+def hold(school, day, number, marks=(), absences=()):
+    "The deputy plans a 5А mathematics lesson, its teacher holds and marks it"
+    from proteus import Model
+
+    from school_ejournal.tests.tools import task_type
+    from trytond.tests.tools import set_user
+
+    users, students = school['users'], school['students']
+    Lesson = Model.get('school.lesson')
+    set_user(users['zavuch'])
+    lesson = Lesson(teaching=school['teachings']['5А math'], date=day,
+        number=number)
+    lesson.save()
+    set_user(users['klass'])
+    lesson = Lesson(lesson.id)
+    lesson.click('hold')
+    if marks:
+        lesson.tasks.new(type=task_type('О'))
+    lesson.save()
+    lines = {l.student.id: l for l in lesson.lines}
+    for name, mark in marks:
+        lines[students[name].id].mark = mark
+    for name in absences:
+        lines[students[name].id].attendance = 'absent'
+    lesson.save()
+    set_user(1)
+    return lesson
+
+
+def test_absence_of_a_past_lesson_sends_nothing(school):
+    "An absence put on yesterday's lesson writes no notice"
+    yesterday = dt.date.today() - dt.timedelta(days=1)
+    hold(school, yesterday, 6, absences=['Анна'])
+    assert rows() == {}
+
+
+def test_weekly_digest_once_per_parent_and_channel(school):
+    "The digest: one letter and one SMS for the mother, the week's average"
+    today = dt.date.today()
+    hold(school, today, 5, marks=[('Анна', '5')], absences=['Вера'])
+    # The absence notice is not about Анна's mother's child: none
+    assert rows() == {}
+
+    def digest(pool):
+        from ..digest import Digest
+        return Digest.send()
+    assert run(digest) == 2
+    assert run(digest) == 0
+    monday = today - dt.timedelta(days=today.weekday())
+    mother = school['mother'].id
+    letter = rows()['digest:%s:%s:email' % (mother, monday.isoformat())]
+    text = rows()['digest:%s:%s:sms' % (mother, monday.isoformat())]
+    assert 'Смирнова Анна' in letter.body
+    assert '5.00' in letter.body and 'missed: 0' in letter.body
+    assert text.body.startswith('Анна: ') and '5.00' in text.body
