@@ -9,7 +9,7 @@ action run twice in a week adds nothing."""
 import datetime as dt
 from collections import defaultdict
 
-from sql import Literal
+from sql import Literal, Null
 from sql.operators import NotEqual
 
 from school_ejournal.lesson import ABSENCE_REASONS
@@ -55,10 +55,10 @@ class Digest:
 
         consented = (
             ((parent.email_consent == Literal(True))
-                & (parent.email != Literal(None))
+                & (parent.email != Null)
                 & NotEqual(parent.email, ''))
             | ((parent.sms_consent == Literal(True))
-                & (parent.phone != Literal(None))
+                & (parent.phone != Null)
                 & NotEqual(parent.phone, '')))
         cursor.execute(*guardian
             .join(parent, condition=parent.id == guardian.parent)

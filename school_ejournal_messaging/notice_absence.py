@@ -9,7 +9,7 @@ message that day by that channel: the outbox row's key is (student, date,
 parent, channel), so the other lessons of the day add nothing.  The row is
 written in the teacher's transaction: a rolled-back mark sends nothing.
 """
-from sql import Literal
+from sql import Literal, Null
 from sql.operators import NotEqual
 
 from school_ejournal.lesson import ABSENCE_REASONS
@@ -72,10 +72,10 @@ def absence_messages(line_ids):
 
     consented = (
         ((parent.email_consent == Literal(True))
-            & (parent.email != Literal(None))
+            & (parent.email != Null)
             & NotEqual(parent.email, ''))
         | ((parent.sms_consent == Literal(True))
-            & (parent.phone != Literal(None))
+            & (parent.phone != Null)
             & NotEqual(parent.phone, '')))
     rows = []
     for sub_ids in grouped_slice(

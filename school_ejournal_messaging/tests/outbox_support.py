@@ -109,6 +109,12 @@ class _GatewayHandler(BaseHTTPRequestHandler):
         gateway = self.server
         length = int(self.headers.get('Content-Length', 0))
         form = urllib.parse.parse_qs(self.rfile.read(length).decode())
+        if self.path == '/sms/status':
+            sms_id = form['sms_id'][0]
+            delivered = int(sms_id.split('-')[1]) <= len(gateway.accepted)
+            return self._answer(200, {'status': 'OK', 'status_code': 100,
+                    'sms': {sms_id: {'status': 'OK',
+                            'status_code': 103 if delivered else -1}}})
         to, text = form['to'][0], form['msg'][0]
         with gateway.lock:
             gateway.requests += 1

@@ -28,7 +28,7 @@ from trytond.pool import Pool
 from trytond.tests.test_tryton import DB_NAME, drop_db
 from trytond.transaction import Transaction, TransactionError
 
-from ..sms import Permanent, normalise, preview, segments
+from ..sms import Permanent, SMSRu, normalise, preview, segments
 from .outbox_support import Gateway, SMTPServer, Unreachable, free_port
 
 MOTHER_EMAIL = 'smirnova@example.com'
@@ -330,6 +330,15 @@ def test_staff_send_again_a_checked_message(school, short_timeout):
         run(retry, user=admin)
         assert send() == {'sent': 1}
         assert len(gateway.accepted) == 2
+
+
+def test_sms_status():
+    "The gateway tells a message delivered, or unknown"
+    with Gateway() as gateway:
+        smsru = SMSRu('test-key', url=gateway.url)
+        assert smsru.status('000000-00000001') == 'unknown'
+        gateway.accepted.append(('79001234567', 'Text'))
+        assert smsru.status('000000-00000001') == 'delivered'
 
 
 def test_segments_and_preview():
