@@ -12,7 +12,7 @@ from collections import defaultdict
 from sql import Literal, Null
 from sql.operators import NotEqual
 
-from school_ejournal.lesson import ABSENCE_REASONS
+from school_ejournal.common import ABSENCE_REASONS
 from school_ejournal.mark import weighted_average
 from trytond.i18n import gettext
 from trytond.pool import Pool, PoolMeta
@@ -47,7 +47,7 @@ class Digest:
         Student = pool.get('school.student')
         Subject = pool.get('school.subject')
         Mark = pool.get('school.mark')
-        Line = pool.get('school.lesson.line')
+        Line = pool.get('school.lesson.attendance')
         Configuration = pool.get('ir.configuration')
         guardian = Guardian.__table__()
         parent = Parent.__table__()

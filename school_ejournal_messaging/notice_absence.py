@@ -12,15 +12,15 @@ written in the teacher's transaction: a rolled-back mark sends nothing.
 from sql import Literal, Null
 from sql.operators import NotEqual
 
-from school_ejournal.lesson import ABSENCE_REASONS
+from school_ejournal.common import ABSENCE_REASONS
 from trytond.i18n import gettext
 from trytond.pool import Pool, PoolMeta
 from trytond.tools import grouped_slice
 from trytond.transaction import Transaction
 
 
-class LessonLine(metaclass=PoolMeta):
-    __name__ = 'school.lesson.line'
+class LessonAttendance(metaclass=PoolMeta):
+    __name__ = 'school.lesson.attendance'
 
     @classmethod
     def create(cls, vlist):
@@ -55,7 +55,7 @@ class LessonLine(metaclass=PoolMeta):
 def absence_messages(line_ids):
     "Return the outbox messages of the absences of the lines, as dicts"
     pool = Pool()
-    Line = pool.get('school.lesson.line')
+    Line = pool.get('school.lesson.attendance')
     Lesson = pool.get('school.lesson')
     Guardian = pool.get('school.student.guardian')
     Parent = pool.get('school.parent')
