@@ -21,7 +21,7 @@ from .exceptions import MessageError
 
 
 class Notice(ModelSQL, ModelView):
-    "A notice of the board"
+    "Notice"
     __name__ = 'school.notice'
 
     date = fields.Date("Date", required=True)
@@ -74,6 +74,15 @@ class Notice(ModelSQL, ModelView):
     @classmethod
     def create(cls, vlist):
         User = Pool().get('res.user')
+        # Checked before the record rules say who may write for which class
+        for values in vlist:
+            if not (values.get('title') or '').strip():
+                raise MessageError(gettext(
+                        'school_ejournal_messaging.msg_notice_no_title'))
+            if values.get('audience') == 'class' and not values.get('class_'):
+                raise MessageError(gettext(
+                        'school_ejournal_messaging.msg_notice_no_class',
+                        notice=values['title']))
         with without_check_access():
             name = User(Transaction().user).rec_name
         vlist = [{**v, 'author_name': name} for v in vlist]
@@ -89,7 +98,7 @@ class Notice(ModelSQL, ModelView):
 
 
 class ClassEvent(ModelSQL, ModelView):
-    "An event of the class events journal"
+    "Class Event"
     __name__ = 'school.class.event'
 
     class_ = fields.Many2One('school.class', "Class", required=True,

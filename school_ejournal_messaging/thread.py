@@ -14,6 +14,7 @@ import datetime as dt
 from sql import Null
 from sql.aggregate import Count
 
+from trytond import backend
 from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, Unique, fields
 from trytond.model.exceptions import AccessError
@@ -27,6 +28,7 @@ from .exceptions import MessageError
 
 MANAGERS = ['group_school_admin', 'group_deputy_academic',
     'group_deputy_pastoral']
+STAFF = MANAGERS + ['group_class_teacher', 'group_teacher']
 THREAD_MODELS = {'school.message.thread', 'school.message.participant',
     'school.message', 'school.message.receipt', 'school.message.attachment',
     'school.notice', 'school.class.event'}
@@ -50,29 +52,46 @@ class Rule(metaclass=PoolMeta):
         return key
 
 
-def is_manager():
-    "Whether the user is in a group that manages the whole school"
+def _in_groups(names):
     pool = Pool()
     User = pool.get('res.user')
     ModelData = pool.get('ir.model.data')
     groups = set(User.get_groups())
     return any(ModelData.get_id('school_ejournal', g) in groups
-        for g in MANAGERS)
+        for g in names)
+
+
+def is_manager():
+    "Whether the user is in a group that manages the whole school"
+    return _in_groups(MANAGERS)
+
+
+def is_staff():
+    "Whether the user works at the school (a teacher, deputy, admin)"
+    return _in_groups(STAFF)
 
 
 def staff_users(companies=None):
-    "Return the ids of the users with an employee of the companies"
+    """Return the ids of the users in a staff group or with an employee,
+    of the companies"""
     pool = Pool()
     User = pool.get('res.user')
     Employee = pool.get('company.employee')
+    ModelData = pool.get('ir.model.data')
+    groups = [ModelData.get_id('school_ejournal', g) for g in STAFF]
     with without_check_access():
         domain = []
         if companies:
             domain.append(('company', 'in', list(companies)))
         employees = Employee.search(domain, order=[])
-        users = User.search([
+        users = User.search(['OR',
                 ('employees', 'in', [e.id for e in employees]),
-                ], order=[]) if employees else []
+                ('groups', 'in', groups),
+                ], order=[])
+        if companies:
+            users = [u for u in users
+                if not u.companies or set(companies) & {
+                    c.id for c in u.companies}]
     return {u.id for u in users}
 
 
@@ -82,7 +101,8 @@ def family_users(student_ids):
     Guardian = pool.get('school.student.guardian')
     users = set()
     with without_check_access():
-        for sub_ids in grouped_slice(list(student_ids)):
+        for sub_ids in grouped_slice(
+                list(student_ids), backend.MAX_QUERY_PARAMS):
             for guardian in Guardian.search(
                     [('student', 'in', list(sub_ids))], order=[]):
                 if guardian.parent.user:
@@ -99,7 +119,7 @@ def class_teacher_users(class_):
 
 
 class Thread(ModelSQL, ModelView):
-    "A conversation between the users taking part in it"
+    "Message Thread"
     __name__ = 'school.message.thread'
 
     subject = fields.Char("Subject", required=True,
@@ -149,9 +169,25 @@ class Thread(ModelSQL, ModelView):
         cls._sql_indexes.add(Index(t, (t.last_date, Index.Range())))
         cls._order = [('last_date', 'DESC NULLS FIRST'), ('id', 'DESC')]
 
+        cls._buttons.update({
+                'mark_read': {
+                    'invisible': Eval('id', -1) < 0,
+                    'depends': ['id'],
+                    },
+                })
+
     @staticmethod
     def default_kind():
         return 'parent'
+
+    @classmethod
+    @ModelView.button
+    def mark_read(cls, threads):
+        "Mark every message of the threads as read by the user"
+        Message = Pool().get('school.message')
+        Message.mark_read(Message.search([
+                    ('thread', 'in', [t.id for t in threads]),
+                    ]))
 
     def get_rec_name(self, name):
         return self.subject
@@ -166,7 +202,8 @@ class Thread(ModelSQL, ModelView):
         cursor = Transaction().connection.cursor()
         user_id = Transaction().user
         result = {t.id: 0 for t in threads}
-        for sub_ids in grouped_slice([t.id for t in threads]):
+        for sub_ids in grouped_slice(
+                [t.id for t in threads], backend.MAX_QUERY_PARAMS):
             cursor.execute(*message.join(receipt, 'LEFT',
                     condition=(receipt.message == message.id)
                     & (receipt.user == user_id)
@@ -195,7 +232,7 @@ class Thread(ModelSQL, ModelView):
         users = {author_id}
         with without_check_access():
             if kind == 'staff':
-                if check and not scope['employees']:
+                if check and not (scope['employees'] or is_staff()):
                     raise MessageError(gettext(
                             'school_ejournal_messaging.msg_thread_not_staff',
                             thread=values.get('subject')))
@@ -256,25 +293,39 @@ class Thread(ModelSQL, ModelView):
         pool = Pool()
         User = pool.get('res.user')
         Message = pool.get('school.message')
+        Participant = pool.get('school.message.participant')
         author_id = Transaction().user
         with without_check_access():
             author_name = User(author_id).rec_name
         vlist = [v.copy() for v in vlist]
-        messages = []
+        messages, participants = [], []
         for values in vlist:
             if not (values.get('subject') or '').strip():
                 raise MessageError(gettext(
                         'school_ejournal_messaging.msg_thread_no_subject'))
+            for action in values.get('messages') or []:
+                if action[0] == 'create' and any(
+                        not (m.get('body') or '').strip()
+                        for m in action[1]):
+                    raise MessageError(gettext(
+                            'school_ejournal_messaging.msg_message_empty'))
             users = cls.participants_of(values, author_id)
             with without_check_access():
                 names = {u.id: u.rec_name for u in User.browse(list(users))}
             values['author'] = author_id
             values['author_name'] = author_name
-            values['participants'] = [('create', [
-                        {'user': u, 'name': names[u]}
-                        for u in sorted(users)])]
+            values.pop('participants', None)
+            participants.append([{'user': u, 'name': names[u]}
+                    for u in sorted(users)])
             messages.append(values.pop('messages', None))
+        # The participants come from the kind, never from the request: the
+        # author was checked above (the thread's record rule is not applied
+        # to its creation for this reason)
         threads = super().create(vlist)
+        with without_check_access():
+            Participant.create([{**p, 'thread': thread.id}
+                    for thread, ps in zip(threads, participants)
+                    for p in ps])
         to_create = []
         for thread, actions in zip(threads, messages):
             for action in actions or []:
@@ -306,7 +357,7 @@ class Thread(ModelSQL, ModelView):
 
 
 class Participant(ModelSQL, ModelView):
-    "A user taking part in a thread"
+    "Thread Participant"
     __name__ = 'school.message.participant'
 
     thread = fields.Many2One('school.message.thread', "Thread",
@@ -327,7 +378,7 @@ class Participant(ModelSQL, ModelView):
 
 
 class Message(ModelSQL, ModelView):
-    "A message of a thread"
+    "Message"
     __name__ = 'school.message'
 
     thread = fields.Many2One('school.message.thread', "Thread",
@@ -351,9 +402,6 @@ class Message(ModelSQL, ModelView):
         cls._order = [('date', 'ASC'), ('id', 'ASC')]
         cls.__rpc__.update({
                 'mark_read': RPC(readonly=False, instantiate=0),
-                })
-        cls._buttons.update({
-                'mark_read': {},
                 })
 
     def get_rec_name(self, name):
@@ -411,7 +459,6 @@ class Message(ModelSQL, ModelView):
         super().write(*args)
 
     @classmethod
-    @ModelView.button
     def mark_read(cls, messages):
         """Record that the user read the messages (once, with the time of
         the first reading); the user must take part in their threads, as
@@ -460,7 +507,7 @@ class Message(ModelSQL, ModelView):
 
 
 class Receipt(ModelSQL, ModelView):
-    "When a user read a message"
+    "Message Receipt"
     __name__ = 'school.message.receipt'
 
     message = fields.Many2One('school.message', "Message", required=True,
@@ -497,7 +544,7 @@ class Receipt(ModelSQL, ModelView):
 
 
 class Attachment(ModelSQL, ModelView):
-    "A file sent with a message"
+    "Message Attachment"
     __name__ = 'school.message.attachment'
 
     message = fields.Many2One('school.message', "Message", required=True,
