@@ -10,7 +10,7 @@ import pytest
 
 from trytond.pool import Pool
 from trytond.tests.test_tryton import DB_NAME
-from trytond.transaction import Transaction
+from trytond.transaction import Transaction, check_access
 
 from . import test_diary as diary
 from .test_diary import BASE, PASSWORD, SCRIPT, csrf_of, sign_in, text
@@ -244,3 +244,49 @@ def test_class_page(client, school, threads):
     page = text(client.get(BASE + '%s/class' % school['students']['Глеб'].id))
     assert 'Поход в музей' not in page
     assert 'No events are planned.' in page
+
+
+def test_parent_letter_pdf(school, threads):
+    "The class teacher prints Анна's letter; the mother reads it back"
+    import io
+
+    from pypdf import PdfReader
+
+    from trytond.model.exceptions import AccessError
+
+    users, anna = school['users'], school['students']['Анна']
+    period = school['periods'][2]
+    with as_user(users['klass'].id) as t:
+        pool = Pool()
+        Letter = pool.get('school.parent.letter')
+        LetterReport = pool.get('school.parent.letter', type='report')
+        letter, = Letter.create([{
+                    'student': anna.id, 'period': period.id,
+                    'comment': 'Анна старательна, но пропустила урок.'}])
+        letter_id = letter.id
+        t.commit()
+    with as_user(users['roditel'].id) as t, check_access():
+        pool = Pool()
+        LetterReport = pool.get('school.parent.letter', type='report')
+        ext, content, _, name = LetterReport.execute([letter_id], {})
+        t.rollback()
+    assert ext == 'pdf'
+    pdf = PdfReader(io.BytesIO(content))
+    page = ' '.join(p.extract_text() for p in pdf.pages)
+    page = ' '.join(page.split())
+    assert 'Смирнова Анна' in page
+    assert '5А' in page
+    # О weighs 1, К weighs 2: (5 + 2·3) / 3, as the e-diary says
+    assert '3.67' in page or '3,67' in page
+    assert '5 3' in page
+    assert 'Анна старательна, но пропустила урок.' in page
+    # The letter of another class's teacher or of a parent: refused
+    for login in ['uchitel', 'roditel']:
+        with as_user(users[login].id) as t:
+            Letter = Pool().get('school.parent.letter')
+            with pytest.raises(AccessError):
+                with check_access():
+                    Letter.create([{
+                                'student': anna.id,
+                                'period': school['periods'][1].id}])
+            t.rollback()
