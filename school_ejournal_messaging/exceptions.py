@@ -6,3 +6,7 @@ from trytond.exceptions import UserError
 
 class DiaryError(UserError):
     "The e-diary refuses a request"
+
+
+class MessageError(UserError):
+    "A message, thread, notice or event breaks a rule of the messaging"

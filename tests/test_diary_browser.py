@@ -13,8 +13,10 @@ JavaScript error and without scrolling sideways.
 Skipped in the PostgreSQL pass (it serves its own SQLite database); without
 Chromium or Playwright it fails under CI=true and is skipped otherwise.
 """
+import datetime as dt
 import os
 import re
+import sqlite3
 import sys
 import tempfile
 import time
@@ -188,3 +190,135 @@ def test_parent_reads_diary_on_phone(diary_school, phone):
     assert not errors, errors
     print('e-diary walk: %.1f s, screenshots in %s' % (
             time.monotonic() - start, shots))
+
+
+SCRIPT = '<script>alert("x")</script>'
+
+
+def _sign_in(page, diary_school, login):
+    page.goto(diary_school.diary + 'login')
+    page.fill('#login', login)
+    page.fill('#password', bs.PASSWORD)
+    page.click('form.login button')
+    page.wait_for_url(re.compile(r'/diary/(\d+/week)?$'))
+
+
+def _sign_out(page):
+    page.click('header.top button')
+    page.wait_for_load_state()
+
+
+def _student_id(page):
+    return int(re.search(r'/diary/(\d+)/', page.url).group(1))
+
+
+def _expected_404(errors):
+    "Drop the 404 answers the test asked for from the errors"
+    errors[:] = [e for e in errors if not e.startswith('404 ')]
+
+
+def test_family_messages_on_phone(diary_school, phone):
+    """A student writes nothing but messages; the parent replies to the
+    class teacher; scripts in homework and messages show as text; another
+    child's or family's thread id answers 404 in every new address"""
+    page, errors, shots = phone
+    dialogs = []
+    page.on('dialog', lambda dialog: (dialogs.append(dialog.message),
+            dialog.dismiss()))
+
+    # The student: only the messages page has a form besides signing out
+    _sign_in(page, diary_school, 'uchenik')
+    student = _student_id(page)
+    for tab in ['week', 'marks', 'attendance', 'grades', 'class']:
+        page.goto('%s%s/%s' % (diary_school.diary, student, tab))
+        assert page.locator('main form').count() == 0, tab
+        csrf = page.locator('input[name=csrf]').first.input_value()
+        response = page.request.post(
+            '%s%s/%s' % (diary_school.diary, student, tab),
+            form={'csrf': csrf, 'topic': 'x', 'mark': '5'})
+        assert response.status == 405, tab
+    page.click('nav.tabs a:has-text("Сообщения")')
+    page.wait_for_url(re.compile(r'/messages$'))
+    assert page.locator('main form').count() == 1
+    page.fill('#subject', 'Проект по истории')
+    page.fill('#body', 'Можно сдать проект в понедельник?')
+    page.click('form.message button')
+    page.wait_for_url(re.compile(r'/messages/\d+$'))
+    student_thread = int(page.url.rsplit('/', 1)[1])
+    assert page.locator('article.message').count() == 1
+    _fits(page)
+    _sign_out(page)
+    errors[:] = [e for e in errors if not e.startswith('405 ')]
+
+    # The parent
+    _sign_in(page, diary_school, 'roditel')
+    child = _student_id(page)
+    other = int(re.search(r'/diary/(\d+)/', page.locator(
+                'nav.children a:not(.current)').get_attribute('href')
+            ).group(1))
+    # A script in a homework text of this week shows as text
+    (class_id,), = diary_school.query(
+        'SELECT class_ FROM school_enrolment WHERE student = ? '
+        'ORDER BY start_date DESC LIMIT 1', child)
+    monday = dt.date.today() - dt.timedelta(days=dt.date.today().weekday())
+    lessons = diary_school.query(
+        'SELECT id FROM school_lesson WHERE class_ = ? AND date >= ? '
+        'AND date <= ? ORDER BY date, number LIMIT 1', class_id,
+        monday.isoformat(), (monday + dt.timedelta(days=6)).isoformat())
+    if lessons:
+        with sqlite3.connect(diary_school.db_path) as conn:
+            conn.execute('UPDATE school_lesson SET homework = ? '
+                'WHERE id = ?', (SCRIPT + ' Упр. 5', lessons[0][0]))
+        page.reload()
+        texts = page.locator('p.homework .text').all_inner_texts()
+        assert any(SCRIPT in t for t in texts), texts
+
+    # Write to the class teacher, then reply in the thread
+    page.click('nav.tabs a:has-text("Сообщения")')
+    page.wait_for_url(re.compile(r'/messages$'))
+    page.fill('#subject', 'Вопрос о домашнем задании')
+    page.fill('#body', 'Здравствуйте! ' + SCRIPT)
+    page.click('form.message button')
+    page.wait_for_url(re.compile(r'/messages/\d+$'))
+    thread = int(page.url.rsplit('/', 1)[1])
+    assert SCRIPT in page.locator('article.message .text').inner_text()
+    page.fill('#body', 'И ещё: когда родительское собрание?')
+    page.click('form.reply button')
+    page.wait_for_url(re.compile(r'/messages/%s$' % thread))
+    assert page.locator('article.message').count() == 2
+    assert 'собрание' in page.locator(
+        'article.message .text').last.inner_text()
+    page.screenshot(path=str(shots / 'diary-thread.png'), full_page=True)
+    _fits(page)
+    page.click('p.back a')
+    page.wait_for_url(re.compile(r'/messages$'))
+    assert 'Вопрос о домашнем задании' in page.locator(
+        'ul.threads').inner_text()
+
+    # Another child's or family's thread: 404 everywhere, nothing written
+    csrf = page.locator('input[name=csrf]').first.input_value()
+    before = diary_school.query('SELECT count(*) FROM school_message')
+    for owner, thread_id in [
+            (other, thread), (child, student_thread),
+            (student, student_thread), (child, 999999)]:
+        url = '%s%s/messages/%s' % (diary_school.diary, owner, thread_id)
+        assert page.goto(url).status == 404, url
+        assert page.goto(url + '/files/1').status == 404, url
+        assert page.request.post(url, form={
+                'csrf': csrf, 'body': 'x'}).status == 404, url
+    for address in ['messages', 'class']:
+        url = '%s%s/%s' % (diary_school.diary, student, address)
+        assert page.goto(url).status == 404, url
+    assert page.request.post('%s%s/messages' % (diary_school.diary, student),
+        form={'csrf': csrf, 'subject': 'x', 'body': 'x'}).status == 404
+    assert diary_school.query('SELECT count(*) FROM school_message') == before
+    _expected_404(errors)
+
+    # The class page
+    page.goto('%s%s/class' % (diary_school.diary, child))
+    assert page.locator('section.events h2').first.inner_text() == (
+        'Ближайшие мероприятия')
+    _fits(page)
+
+    assert not dialogs, dialogs
+    assert not errors, errors
