@@ -486,13 +486,10 @@ class Message(ModelSQL, ModelView):
 
     @classmethod
     def notify(cls, messages):
-        """Hook for the e-mail notice of new messages.
-
-        Return [(message, [user ids])]: the participants of each message's
-        thread other than its author, whom the outbox (school.message.outbox
-        of the same module) should tell by e-mail where the parent
-        consented.  Nothing is sent here; the lead connects the outbox by
-        extending this method in the same transaction."""
+        """Tell by e-mail, through the outbox and in the same transaction,
+        the parents taking part in each message's thread (other than its
+        author) who consented to e-mail.  Return [(message, [user ids])]:
+        the participants to tell."""
         pool = Pool()
         Participant = pool.get('school.message.participant')
         result = []
@@ -503,7 +500,47 @@ class Message(ModelSQL, ModelView):
                             ('user', '!=', message.author.id),
                             ])]
                 result.append((message, users))
+        cls._enqueue_emails(result)
         return result
+
+    @classmethod
+    def _enqueue_emails(cls, notices):
+        pool = Pool()
+        Parent = pool.get('school.parent')
+        Outbox = pool.get('school.message.outbox')
+        Configuration = pool.get('ir.configuration')
+        user_ids = sorted({u for _, users in notices for u in users})
+        if not user_ids:
+            return
+        with without_check_access():
+            parents = {p.user.id: p for p in Parent.search([
+                        ('user', 'in', user_ids),
+                        ('email_consent', '=', True),
+                        ('email', '!=', None),
+                        ])}
+        rows = []
+        with Transaction().set_context(language=Configuration.get_language()):
+            for message, users in notices:
+                for user_id in users:
+                    parent = parents.get(user_id)
+                    if not parent or not parent.email:
+                        continue
+                    thread = message.thread.subject
+                    rows.append({
+                            'key': 'message:%s:%s' % (message.id, user_id),
+                            'channel': 'email',
+                            'recipient': parent.email,
+                            'subject': gettext(
+                                'school_ejournal_messaging'
+                                '.msg_new_message_subject', thread=thread),
+                            'body': gettext(
+                                'school_ejournal_messaging'
+                                '.msg_new_message_email',
+                                author=message.author_name or '',
+                                thread=thread, body=message.body),
+                            'parent': parent.id,
+                            })
+        Outbox.enqueue(rows)
 
 
 class Receipt(ModelSQL, ModelView):

@@ -15,6 +15,7 @@ from school_ejournal.tests.test_bad_input import message_pattern, rpc_call
 from school_ejournal.tests.tools import create_journal_school, create_user
 from trytond.exceptions import UserError
 from trytond.model.exceptions import AccessError
+from trytond.pool import Pool
 from trytond.tests.test_tryton import DB_NAME, drop_db
 from trytond.tests.tools import activate_modules, set_user
 from trytond.transaction import Transaction
@@ -209,6 +210,45 @@ class ThreadsTestCase(unittest.TestCase):
                 [self.to_mother], ['unread', 'last_date'])
             self.assertEqual(row['unread'], 1)
             t.rollback()
+
+    def test_new_message_emails_consenting_parents(self):
+        "A new message to a parent who agreed to e-mail is in the outbox"
+        with Transaction().start(DB_NAME, 0) as t:
+            Parent = Pool().get('school.parent')
+            mother = Parent(self.mother)
+            mother.email = 'smirnova@example.ru'
+            mother.email_consent = True
+            mother.save()
+            t.commit()
+        try:
+            with self.as_user('klass') as t:
+                message, = rpc_call('school.message', 'create', [{
+                            'thread': self.to_mother,
+                            'body': 'Пересдача в пятницу в 14:00.',
+                            }])
+                t.commit()
+            with self.as_user('uchitel') as t:
+                other, = rpc_call('school.message', 'create', [{
+                            'thread': self.to_father,
+                            'body': 'Олимпиада в субботу.',
+                            }])
+                t.commit()
+            with Transaction().start(DB_NAME, 0) as t:
+                Outbox = Pool().get('school.message.outbox')
+                rows = Outbox.search([('key', 'like', 'message:%')])
+                self.assertEqual(
+                    [(r.key, r.recipient, r.channel) for r in rows],
+                    [('message:%s:%s' % (message, self.users['roditel']),
+                        'smirnova@example.ru', 'email')])
+                self.assertIn('Пересдача в пятницу в 14:00.', rows[0].body)
+                self.assertIn('Анна и контрольная', rows[0].subject)
+                t.rollback()
+        finally:
+            with Transaction().start(DB_NAME, 0) as t:
+                Parent = Pool().get('school.parent')
+                Parent.write([Parent(self.mother)], {
+                        'email_consent': False})
+                t.commit()
 
     def test_who_may_start_which_thread(self):
         "A thread's kind is checked against who starts it"
