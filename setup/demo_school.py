@@ -1702,7 +1702,8 @@ class Generator:
         task_names = ['id', 'create_uid', 'create_date', 'lesson', 'type',
             'sequence', 'description']
         mark_names = ['id', 'create_uid', 'create_date', 'task', 'student',
-            'value', 'lesson', 'date', 'type', 'late', 'cancelled', 'points']
+            'value', 'lesson', 'date', 'type', 'late', 'cancelled', 'points',
+            'entered_at']
 
         groups = defaultdict(list)
         for row in lessons:
@@ -1816,7 +1817,8 @@ class Generator:
                                 student, code, task_code == 'К')
                             marks.append((None, user, at, task_id, student,
                                     value, lesson_id, date, types[task_code],
-                                    bool(delay), False, mark_points(value)))
+                                    bool(delay), False, mark_points(value),
+                                    at))
                 updates.append(('held', line_id, topic, homework, due,
                         entered, user, user, entered, lesson_id))
             for row, line_id in zip(lines, reserve(Line, len(lines))):
