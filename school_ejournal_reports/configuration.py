@@ -62,6 +62,11 @@ class Configuration(metaclass=PoolMeta):
         domain=[('report_weekly_hours', '>=', 1)],
         help="The norm of a teacher's lessons a week (one rate); the "
         "workload report colours the weeks above it.")
+    audit_plans = fields.Boolean(
+        "Check Thematic Plans",
+        help="The analysis checks the thematic plans (КТП) kept in the "
+        "journal: missing, not approved, not matching the curriculum or "
+        "behind the calendar.")
     audit_plan_lag = fields.Integer(
         "Plan Lag (Hours)", required=True,
         domain=[('audit_plan_lag', '>=', 0)],
@@ -124,3 +129,7 @@ class Configuration(metaclass=PoolMeta):
     @classmethod
     def default_report_weekly_hours(cls):
         return 18
+
+    @classmethod
+    def default_audit_plans(cls):
+        return True

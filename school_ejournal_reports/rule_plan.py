@@ -106,8 +106,11 @@ class PlanControlRules:
         calendar since the year's start by more than the school's hours,
         as of the window's last day over (capped at the plan's hours)"""
         Configuration = Pool().get('school.configuration')
-        lag = Configuration(1).audit_plan_lag
+        config = Configuration(1)
+        lag = config.audit_plan_lag
         as_of = self._as_of()
+        if not config.audit_plans:
+            return
         if as_of < self.start_date:
             return
         hours = self._plan_hours_query(as_of)
@@ -132,8 +135,9 @@ class PlanControlRules:
         pool = Pool()
         Plan = pool.get('school.plan')
         PlanLine = pool.get('school.plan.line')
+        Configuration = pool.get('school.configuration')
         as_of = self._as_of()
-        if as_of < self.start_date:
+        if as_of < self.start_date or not Configuration(1).audit_plans:
             return
         plan = Plan.__table__()
         line = PlanLine.__table__()
