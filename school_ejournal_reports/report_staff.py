@@ -166,7 +166,7 @@ class ReportCardFigures:
                     ]):
             subjects[grade.subject.id] = grade.subject.rec_name
             cells[grade.student.id][grade.subject.id, None] = grade.value
-        terms = [(p.id, p.rec_name) for p in periods] + [
+        terms = [(p.id, p.name) for p in periods] + [
             (None, gettext('school_ejournal_reports.msg_column_year'))]
         order = sorted(subjects, key=lambda s: subjects[s])
         columns = [(s, t) for s in order for t, _ in terms]

@@ -85,6 +85,22 @@ def _menu(sao, user, label):
                 '.column-char', has_text=re.compile('^%s$' % label))).first)
 
 
+def _open_first(sao, user):
+    "Open the first record of the list in its form, as the smoke walk does"
+    pane = user.pane()
+    rows = pane.locator('.treeview table.tree > tbody > tr:visible')
+    rows.first.wait_for()
+    checkbox = rows.first.locator('td.selection-state input')
+    if checkbox.count():
+        checkbox.check()
+    else:
+        user.click(rows.first.locator('td').last)
+    user.click(pane.locator('nav.toolbar button#switch_'))
+    pane.locator('.form:visible').first.wait_for(timeout=15000)
+    sao.wait_idle(quiet=1)
+    return pane
+
+
 def test_deputy_runs_analysis_and_prints(watched_sao, school):
     sao, watch = watched_sao
     page = sao.page
@@ -114,22 +130,14 @@ def test_deputy_runs_analysis_and_prints(watched_sao, school):
     assert remarks, 'the demo school gave no remark'
 
     # The remarks of the run are listed; the first opens in its form
-    pane = user.pane()
-    rows = pane.locator('.treeview table.tree > tbody > tr')
-    rows.first.wait_for()
-    user.click(rows.first.locator('td').nth(1), double=True)
-    sao.wait_idle(quiet=1)
+    pane = _open_first(sao, user)
     assert pane.locator('[name=comment]').count()
     problems = watch.take()
     assert not problems, problems
 
     # The run, printed as PDF from its form
     _menu(sao, user, 'Анализы журналов')
-    pane = user.pane()
-    rows = pane.locator('.treeview table.tree > tbody > tr')
-    rows.first.wait_for()
-    user.click(rows.first.locator('td').nth(1), double=True)
-    sao.wait_idle(quiet=1)
+    pane = _open_first(sao, user)
     user.click(pane.locator('nav.toolbar button#print'))
     entry = pane.locator('ul.dropdown-menu a[role=menuitem]').filter(
         has_text='(PDF)').first
