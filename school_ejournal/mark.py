@@ -42,7 +42,8 @@ class Mark(
     __name__ = 'school.mark'
     # The lesson, date and type come from the task
     _system_fields = frozenset({
-            'lesson', 'date', 'type', 'late', 'cancelled', 'points'})
+            'lesson', 'date', 'type', 'late', 'cancelled', 'points',
+            'entered_at'})
     _fixed_fields = frozenset({'task', 'student', 'value'})
     # A mark is created once and changed only through its corrections,
     # which keep who, when, why and both values
@@ -73,6 +74,10 @@ class Mark(
         "Entered Late", readonly=True,
         help="The mark was entered after the day of the lesson, "
         "within the checking norm of its task type.")
+    entered_at = fields.Timestamp(
+        "Entered at", readonly=True,
+        help="When the mark was entered, by the journal's clock; "
+        "the analysis judges late entries from it.")
     cancelled = fields.Boolean(
         "Cancelled", readonly=True,
         help="Cancelled by an approved correction.")
@@ -98,7 +103,13 @@ class Mark(
         table = cls.__table__()
         table_h = cls.__table_handler__(module)
         fill_points = not table_h.column_exist('points')
+        fill_entered = not table_h.column_exist('entered_at')
         super().__register__(module)
+        # Migration from 8.0.1: the entry time of the marks saved before is
+        # their creation time
+        if fill_entered:
+            cursor.execute(*table.update(
+                    [table.entered_at], [table.create_date]))
         # Migration from 8.0.0: points of the marks saved before
         if fill_points:
             for value in sorted(NUMERIC_MARKS):
@@ -182,10 +193,14 @@ class Mark(
         Date = pool.get('ir.date')
         vlist = super()._complete_values(vlist)
         today = Date.today()
+        # Stamped by Python's clock, not the database's (create_date on
+        # PostgreSQL), so the entry time follows the journal's clock
+        now = dt.datetime.now()
         # The lesson, date and type come from the task, read once for all
         tasks = {t.id: t for t in Task.browse(
                 list({v['task'] for v in vlist if v.get('task')}))}
         for values in vlist:
+            values['entered_at'] = now
             task = tasks.get(values.get('task'))
             if task:
                 values['lesson'] = task.lesson.id

@@ -17,6 +17,7 @@ from trytond.wizard import Button, StateAction, StateView, Wizard
 
 from .exceptions import AuditError, RemarkAccessError
 from .rule import AuditRules
+from .rule_plan import PlanControlRules
 
 SCOPES = [
     ('school', "School"),
@@ -42,6 +43,11 @@ RULES = [
     ('accumulation', "Too few marks"),
     ('control_day', "Control works a day"),
     ('control_week', "Control works a week"),
+    ('plan_behind', "Thematic plan behind the calendar"),
+    ('plan_missing', "Thematic plan missing or not matching the curriculum"),
+    ('admin_control_missing', "Administrative control work not done"),
+    ('admin_control_unscheduled',
+        "Administrative control work not in the schedule"),
     ]
 SEVERITIES = [
     ('info', "Information"),
@@ -60,12 +66,16 @@ SEVERITY = {
     'accumulation': 'warning',
     'control_day': 'warning',
     'control_week': 'warning',
+    'plan_behind': 'warning',
+    'plan_missing': 'error',
+    'admin_control_missing': 'error',
+    'admin_control_unscheduled': 'warning',
     }
 # Remarks of past facts: nothing done later makes them untrue, so the
 # teacher's explanation (fixed) is what the next run confirms
 EVENT_RULES = {
     'filled_late', 'absences', 'mark_beyond_norm', 'mark_corrected',
-    'control_day', 'control_week'}
+    'control_day', 'control_week', 'admin_control_unscheduled'}
 UNRESOLVED = ('open', 'fixed', 'reopened')
 
 
@@ -88,7 +98,8 @@ def window_dates(window, date, period=None, year=None):
     return start, date
 
 
-class AuditRun(AuditRules, Workflow, ModelSQL, ModelView):
+class AuditRun(
+        PlanControlRules, AuditRules, Workflow, ModelSQL, ModelView):
     "An analysis of the journal keeping over a window"
     __name__ = 'school.audit.run'
 
@@ -464,6 +475,13 @@ class AuditRemark(Workflow, ModelSQL, ModelView):
                 % params['checkpoint'])
         elif self.rule == 'no_substitution':
             values['user'] = User(params['user']).rec_name
+        elif self.rule == 'plan_missing':
+            values['reason'] = gettext(
+                'school_ejournal_reports.msg_plan_reason_%s'
+                % params['reason'], **params)
+        elif self.rule == 'admin_control_missing':
+            values['planned'] = dt.date.fromisoformat(
+                params['planned']).strftime('%d.%m.%Y')
         elif self.rule == 'mark_corrected':
             values['state'] = gettext(
                 'school_ejournal_reports.msg_correction_%s' % params['state'])

@@ -57,6 +57,26 @@ class Configuration(metaclass=PoolMeta):
         "Control Works a Week", required=True,
         domain=[('audit_control_week', '>=', 1)],
         help="The most control works of a class in one week.")
+    report_weekly_hours = fields.Integer(
+        "Teacher's Weekly Hours", required=True,
+        domain=[('report_weekly_hours', '>=', 1)],
+        help="The norm of a teacher's lessons a week (one rate); the "
+        "workload report colours the weeks above it.")
+    audit_plans = fields.Boolean(
+        "Check Thematic Plans",
+        help="The analysis checks the thematic plans (КТП) kept in the "
+        "journal: missing, not approved, not matching the curriculum or "
+        "behind the calendar.")
+    audit_plan_lag = fields.Integer(
+        "Plan Lag (Hours)", required=True,
+        domain=[('audit_plan_lag', '>=', 0)],
+        help="The hours a thematic plan may be behind the lessons of the "
+        "calendar before it is reported.")
+    audit_admin_control_days = fields.Integer(
+        "Control Schedule Tolerance (Days)", required=True,
+        domain=[('audit_admin_control_days', '>=', 0)],
+        help="The days before or after its day of the internal-control "
+        "schedule an administrative control work may be held.")
 
     @classmethod
     def default_audit_homework(cls):
@@ -97,3 +117,19 @@ class Configuration(metaclass=PoolMeta):
     @classmethod
     def default_audit_control_week(cls):
         return 3
+
+    @classmethod
+    def default_audit_plan_lag(cls):
+        return 2
+
+    @classmethod
+    def default_audit_admin_control_days(cls):
+        return 3
+
+    @classmethod
+    def default_report_weekly_hours(cls):
+        return 18
+
+    @classmethod
+    def default_audit_plans(cls):
+        return True

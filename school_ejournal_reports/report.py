@@ -413,6 +413,7 @@ class TermReportStart(ModelView):
     report = fields.Selection([
             ('progress', "Class Progress"),
             ('attendance', "Class Attendance"),
+            ('card', "Report Card"),
             ], "Report", required=True)
     format = fields.Selection([
             ('pdf', "PDF"),
@@ -442,6 +443,8 @@ class TermReport(Wizard):
     progress_xlsx = StateReport('school.report.progress.xlsx')
     attendance_pdf = StateReport('school.report.attendance')
     attendance_xlsx = StateReport('school.report.attendance.xlsx')
+    card_pdf = StateReport('school.report.card')
+    card_xlsx = StateReport('school.report.card.xlsx')
 
     def default_start(self, fields):
         pool = Pool()
@@ -470,3 +473,5 @@ class TermReport(Wizard):
     do_progress_xlsx = _data
     do_attendance_pdf = _data
     do_attendance_xlsx = _data
+    do_card_pdf = _data
+    do_card_xlsx = _data

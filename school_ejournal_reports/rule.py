@@ -119,8 +119,8 @@ class AuditRules:
         same_day = Exists(mark.select(mark.id,
                 where=(mark.lesson == lesson.id)
                 & (mark.late == Literal(True))
-                & (days_between(lesson.filled_at, mark.create_date) == 0)
-                & (days_between(mark.create_date, lesson.date) >= 1)))
+                & (days_between(lesson.filled_at, mark.entered_at) == 0)
+                & (days_between(mark.entered_at, lesson.date) >= 1)))
         query = lesson.select(*self._lesson_columns(lesson), days,
             where=self._lesson_where(lesson)
             & (lesson.state == 'held')
@@ -236,7 +236,7 @@ class AuditRules:
         mark = Mark.__table__()
         lesson = Lesson.__table__()
         type_ = TaskType.__table__()
-        days = days_between(mark.create_date, mark.date)
+        days = days_between(mark.entered_at, mark.date)
         query = (mark
             .join(lesson, condition=mark.lesson == lesson.id)
             .join(type_, condition=mark.type == type_.id)

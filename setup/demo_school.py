@@ -26,7 +26,10 @@ per class and period, with the stored fields the module computes (lesson,
 date, type, late of marks; filled_at, filled_by of lessons; the lines'
 history); the module's date rules are not called (its ir.date.today() knows
 no context date), the data are made to satisfy them.  The lessons from
---today on stay planned and empty.
+--today on stay planned and empty.  With school_ejournal_reports activated,
+the internal-control schedule (ВШК): each class's first control work of
+the year is scheduled and made administrative («КА»), except in about one
+class in eight, where the work stays ordinary (a remark of the analysis).
 """
 import argparse
 import datetime as dt
@@ -1537,6 +1540,53 @@ class Generator:
         self.step("thematic plans, approved (plans + topics)",
             len(plans) + len(lines))
 
+    def create_control_schedule(self):
+        """The internal-control schedule (ВШК) of school_ejournal_reports,
+        when activated: each class's first control work of the year, made
+        administrative («КА») unless the class forgot (one in eight)"""
+        from sql import Null
+
+        from trytond.transaction import Transaction
+        try:
+            Schedule = self.get('school.control.schedule')
+        except KeyError:
+            return
+        TaskType = self.get('school.task.type')
+        Task = self.get('school.lesson.task')
+        Lesson = self.get('school.lesson')
+        Mark = self.get('school.mark')
+        control, = TaskType.search([('code', '=', 'К')])
+        admin, = TaskType.search([('code', '=', 'КА')])
+        task = Task.__table__()
+        lesson = Lesson.__table__()
+        mark = Mark.__table__()
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*task.join(lesson,
+                condition=task.lesson == lesson.id).select(
+                task.id, lesson.class_, lesson.subject, lesson.date,
+                where=(task.type == control.id) & (lesson.subgroup == Null),
+                order_by=[lesson.class_, lesson.date, task.id]))
+        first = {}
+        for task_id, class_, subject, date in cursor:
+            if isinstance(date, str):
+                date = dt.date.fromisoformat(date)
+            first.setdefault(class_, (task_id, subject, date))
+        rng = random.Random(self.args.seed + 9)
+        vlist, held = [], []
+        for class_, (task_id, subject, date) in sorted(first.items()):
+            vlist.append({'company': self.company.id, 'class_': class_,
+                    'subject': subject, 'date': date,
+                    'description': 'Входная контрольная работа'})
+            if rng.random() >= 1 / 8:
+                held.append(task_id)
+        Schedule.create(vlist)
+        if held:
+            cursor.execute(*task.update([task.type], [admin.id],
+                    where=task.id.in_(held)))
+            cursor.execute(*mark.update([mark.type], [admin.id],
+                    where=mark.task.in_(held)))
+        self.step("internal-control schedule (ВШК)", len(vlist))
+
     def fill_journal(self):
         """Hold the lessons before today as their teachers would: the next
         topic of the plan, homework, tasks, attendance and marks; inserted
@@ -1705,7 +1755,8 @@ class Generator:
         task_names = ['id', 'create_uid', 'create_date', 'lesson', 'type',
             'sequence', 'description', 'mark_column']
         mark_names = ['id', 'create_uid', 'create_date', 'task', 'student',
-            'value', 'lesson', 'date', 'type', 'late', 'cancelled', 'points']
+            'value', 'lesson', 'date', 'type', 'late', 'cancelled', 'points',
+            'entered_at']
 
         groups = defaultdict(list)
         for row in lessons:
@@ -1820,7 +1871,8 @@ class Generator:
                                 student, code, task_code == 'К')
                             marks.append((None, user, at, task_id, student,
                                     value, lesson_id, date, types[task_code],
-                                    bool(delay), False, mark_points(value)))
+                                    bool(delay), False, mark_points(value),
+                                    at))
                 updates.append(('held', line_id, topic, homework, due,
                         entered, user, user, entered, lesson_id))
             for row, line_id in zip(lines, reserve(Line, len(lines))):
@@ -1892,6 +1944,7 @@ class Generator:
             self.create_lessons()
             self.create_plans()
             self.fill_journal()
+            self.create_control_schedule()
 
 
 def main(argv=None):

@@ -228,8 +228,9 @@ class DemoSchool:
 
     database = 'school'
 
-    def __init__(self, students=DEMO_STUDENTS):
+    def __init__(self, students=DEMO_STUDENTS, module=MODULE_NAME):
         self.students = students
+        self.module = module
         self.tmp = Path(tempfile.mkdtemp(prefix='school-browser-'))
         self.port = free_port()
         self.url = 'http://127.0.0.1:%d/' % self.port
@@ -264,7 +265,7 @@ class DemoSchool:
         passfile.write_text(PASSWORD + '\n')
         env = clean_env(PYTHONOPTIMIZE='1', TRYTONPASSFILE=str(passfile))
         self._run('trytond-admin', [self.trytond_admin, '-c', self.config,
-                '-d', self.database, '-u', MODULE_NAME,
+                '-d', self.database, '-u', self.module,
                 '--activate-dependencies', '--email', 'admin@example.ru',
                 '-l', 'ru'], env)
         self._run('demo_school', [sys.executable,

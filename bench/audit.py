@@ -1,0 +1,111 @@
+#!/usr/bin/env python3
+# This file is part of the school e-journal.  The COPYRIGHT file at the top
+# level of this repository contains the full copyright notices and license
+# terms.
+"""Time the journal-keeping analysis and the school's term progress report.
+
+    PYTHONOPTIMIZE=1 .venv/bin/python bench/audit.py \\
+        [--sizes 250,500,1000] [--runs 3] [--reuse] \\
+        [--db-uri sqlite:///FOLDER | --db-uri postgresql://... |
+         --private-postgresql [DIR]]
+
+For each size a demo school (setup/demo_school.py, as the other benches:
+built as seen 6 days ago, its year up to then) with school_ejournal_reports
+activated; the academic deputy (zavuch) logs in over JSON-RPC and, as the
+wizard does, creates a school-wide run and presses its `run` button, for a
+week, a term and the year up to yesterday (--runs times each: the first run
+writes the remarks, the next ones update them); then prints the term
+progress report of every class of the year (XLSX and PDF, one call each).
+The growth factor of each figure against the smallest size is printed
+next to the students' factor.  Aims (issue 9): year ≤ 10 s on PostgreSQL,
+week ≤ 1 s, growth linear in students.
+"""
+import datetime as dt
+import subprocess
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import (  # noqa: E402
+    VENV_BIN, WORK, Client, Database, Server, parser, percentile, say, summary)
+
+MODULE = 'school_ejournal_reports'
+WINDOWS = ['week', 'term', 'year']
+
+
+def activate(database):
+    "Activate the reports module in the demo database (quick when done)"
+    log = WORK / ('%s-%s-reports.log' % (database.backend, database.name))
+    with open(log, 'w') as out:
+        subprocess.run([str(VENV_BIN / 'trytond-admin'), '-c',
+                str(database.conf), '-d', database.name, '-u', MODULE,
+                '--activate-dependencies'],
+            stdout=out, stderr=subprocess.STDOUT, check=True)
+
+
+def measure(args, students):
+    args.students = students
+    database = Database(args)
+    database.ensure()
+    activate(database)
+    server = Server(database)
+    try:
+        client = Client(server.port, database.name, 'zavuch')
+        context = client.context
+        date = dt.date.today() - dt.timedelta(days=1)
+        figures = {}
+        for window in WINDOWS:
+            seconds = []
+            for _ in range(args.runs):
+                ids = client.call('model.school.audit.run.create', [{
+                            'company': context['company'],
+                            'scope': 'school', 'window': window,
+                            'date': date}], context)
+                elapsed, _ = client.timed(
+                    'model.school.audit.run.run', ids, context)
+                seconds.append(elapsed)
+            remarks = client.call('model.school.audit.remark.search_count',
+                [('last_run', '=', ids[0])], 0, None, context)
+            summary('%d students, %s (%d remarks)' % (
+                    students, window, remarks), seconds)
+            figures[window] = percentile(seconds, 0.5)
+        classes = client.call('model.school.class.search', [
+                ('year.start_date', '<=', date),
+                ('year.end_date', '>=', date),
+                ], 0, None, None, context)
+        for name in ['school.report.progress.xlsx', 'school.report.progress']:
+            elapsed, _ = client.timed('report.%s.execute' % name, classes,
+                {'model': 'school.class', 'ids': classes}, context)
+            summary('%d students, %s (%d classes)' % (
+                    students, name.rsplit('.', 1)[-1], len(classes)),
+                [elapsed])
+            figures[name] = elapsed
+        return figures
+    finally:
+        server.stop()
+
+
+def main():
+    p = parser(__doc__.splitlines()[0])
+    p.add_argument('--sizes', default='250,500,1000',
+        help="students of the schools, comma-separated")
+    p.set_defaults(runs=3)
+    args = p.parse_args()
+    if not sys.flags.optimize:
+        say("WARNING: run with PYTHONOPTIMIZE=1 (the server always is)")
+    sizes = [int(s) for s in args.sizes.split(',')]
+    results = {size: measure(args, size) for size in sizes}
+    base = sizes[0]
+    say('growth against %d students (median seconds):' % base)
+    for size in sizes:
+        print('  %5d students (×%.1f): %s' % (size, size / base, ', '.join(
+                    '%s %.2f s (×%.1f)' % (name.split('.')[-1]
+                        if '.' in name else name, value,
+                        value / results[base][name]
+                        if results[base][name] else 0)
+                    for name, value in results[size].items())),
+            flush=True)
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,155 @@
+# This file is part of the school e-journal.  The COPYRIGHT file at the top
+# level of this repository contains the full copyright notices and license
+# terms.
+"""The academic deputy's analysis in the web client, in a real browser.
+
+A demo school with school_ejournal_reports activated (its own SQLite
+database, served by trytond with sao, driven by Debian's Chromium through
+Playwright, as tests/test_browser.py): zavuch runs the analysis of the
+month from the menu, opens a remark, and prints the analysis as PDF from
+its run; no JavaScript error, failed request or RPC error on the way.
+In setup/test it runs in the SQLite pass only.
+"""
+import io
+import os
+import re
+import time
+
+import browser_support as bs
+import pypdf
+import pytest
+
+pytestmark = pytest.mark.skipif(
+    os.environ.get('TRYTOND_DATABASE_URI', '').startswith('postgresql'),
+    reason="browser tests run once, in setup/test's SQLite pass (they "
+    "serve their own SQLite demo database)")
+
+MODULE = 'school_ejournal_reports'
+STUDENTS = 60
+
+
+@pytest.fixture(scope='module')
+def school():
+    if not os.access(bs.CHROMIUM, os.X_OK):
+        bs.unavailable('no Chromium at %s' % bs.CHROMIUM)
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        bs.unavailable('Python package playwright missing')
+    if not (bs.SAO / 'dist' / 'tryton-sao.js').exists():
+        bs.unavailable('web client missing in %s (setup/install-sao)'
+            % bs.SAO)
+    school = bs.DemoSchool(students=STUDENTS, module=MODULE)
+    start = time.monotonic()
+    try:
+        school.setup()
+    except Exception as exception:
+        school.cleanup()
+        pytest.fail('the demo school did not start: %s' % exception,
+            pytrace=False)
+    print('reports browser test: demo school of %d students in %.0f s (%s)'
+        % (STUDENTS, time.monotonic() - start, ', '.join(
+                '%s %.0f s' % i for i in school.timings.items())))
+    yield school
+    school.cleanup()
+
+
+@pytest.fixture(scope='module')
+def browser(school):
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=bs.CHROMIUM, args=bs.CHROMIUM_ARGS,
+            headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def watched_sao(browser, school):
+    context = browser.new_context(locale='ru-RU', accept_downloads=True,
+        viewport={'width': 1400, 'height': 1000})
+    context.set_default_timeout(30000)
+    page = context.new_page()
+    watch = bs.Watch(page)
+    yield bs.Sao(page, school), watch
+    context.close()
+
+
+def _menu(sao, user, label):
+    "Click the menu entry of «Школа» labelled label"
+    page = sao.page
+    sao.expand_menu(roots={'Школа'})
+    menu = page.locator('#menu table.tree > tbody > tr')
+    user.click(menu.filter(has=page.locator(
+                '.column-char', has_text=re.compile('^%s$' % label))).first)
+
+
+def _open_first(sao, user):
+    "Open the first record of the list in its form, as the smoke walk does"
+    pane = user.pane()
+    rows = pane.locator('.treeview table.tree > tbody > tr:visible')
+    rows.first.wait_for()
+    checkbox = rows.first.locator('td.selection-state input')
+    if checkbox.count():
+        checkbox.check()
+    else:
+        user.click(rows.first.locator('td').last)
+    user.click(pane.locator('nav.toolbar button#switch_'))
+    pane.locator('.form:visible').first.wait_for(timeout=15000)
+    sao.wait_idle(quiet=1)
+    return pane
+
+
+def test_deputy_runs_analysis_and_prints(watched_sao, school):
+    sao, watch = watched_sao
+    page = sao.page
+    methods = []
+    page.on('request', lambda r: methods.append(bs.Watch._method(r))
+        if '/rpc/' in r.url else None)
+    sao.login('zavuch')
+    user = bs.User(sao)
+
+    # The wizard: the month's analysis of the whole school up to today
+    _menu(sao, user, 'Провести анализ')
+    dialog = page.locator('.modal.in:visible').last
+    dialog.wait_for(state='visible', timeout=15000)
+    user.select(dialog.locator('select[name=window]'), 'Месяц')
+    user.click(dialog.locator('.modal-footer button').filter(
+            has_text='Анализ'))
+    sao.wait_idle(quiet=1.5)
+    problems = watch.take()
+    assert not problems, problems
+    (run_id, state), = school.query(
+        'SELECT id, state FROM school_audit_run ORDER BY id DESC LIMIT 1')
+    assert state == 'done'
+    (remarks,), = school.query(
+        'SELECT COUNT(*) FROM school_audit_remark WHERE last_run = ?',
+        run_id)
+    print('zavuch: analysis of the month raised %d remarks' % remarks)
+    assert remarks, 'the demo school gave no remark'
+
+    # The remarks of the run are listed; the first opens in its form
+    pane = _open_first(sao, user)
+    assert pane.locator('[name=comment]').count()
+    problems = watch.take()
+    assert not problems, problems
+
+    # The run, printed as PDF from its form
+    _menu(sao, user, 'Анализы журналов')
+    pane = _open_first(sao, user)
+    user.click(pane.locator('nav.toolbar button#print'))
+    entry = pane.locator('ul.dropdown-menu a[role=menuitem]').filter(
+        has_text='(PDF)').first
+    with page.expect_download(timeout=60000) as download:
+        user.click(entry)
+    path = download.value.path()
+    with open(path, 'rb') as pdf:
+        content = pdf.read()
+    sao.wait_idle(quiet=1)
+    problems = watch.take()
+    assert not problems, problems
+    assert 'report.school.audit.report.execute' in methods, methods
+    text = ' '.join(p.extract_text() for p in pypdf.PdfReader(
+            io.BytesIO(content)).pages)
+    assert 'Анализ' in text, text[:500]
