@@ -57,8 +57,8 @@ def plan_hours_query(teaching_where, year, start_date, as_of):
 def approved_plan_hours():
     "The query of (teaching, hours) of the approved plans"
     pool = Pool()
-    Plan = pool.get('school.plan')
-    PlanLine = pool.get('school.plan.line')
+    Plan = pool.get('school.thematic_plan')
+    PlanLine = pool.get('school.thematic_plan.line')
     plan = Plan.__table__()
     line = PlanLine.__table__()
     return (plan
@@ -133,8 +133,8 @@ class PlanControlRules:
         """Teachings with lessons in the window without an approved plan,
         or whose approved plan's hours differ from the curriculum's"""
         pool = Pool()
-        Plan = pool.get('school.plan')
-        PlanLine = pool.get('school.plan.line')
+        Plan = pool.get('school.thematic_plan')
+        PlanLine = pool.get('school.thematic_plan.line')
         Configuration = pool.get('school.configuration')
         as_of = self._as_of()
         if as_of < self.start_date or not Configuration(1).audit_plans:
