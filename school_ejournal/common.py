@@ -272,7 +272,7 @@ def rename_model(Model, old_name):
     if TableHandler.table_exist(new_table):
         # A model registered before may have created the table, empty, as
         # the target of its foreign key
-        cursor.execute(*Table(new_table).select(Count(Literal('*'))))
+        cursor.execute(*Table(new_table).select(Count(Literal(1))))
         count, = cursor.fetchone()
         if count:
             return

@@ -48,7 +48,7 @@ class RenamedModelsTestCase(unittest.TestCase):
 
     def count(self, table):
         cursor = Transaction().connection.cursor()
-        cursor.execute(*Table(table).select(Count(Literal('*'))))
+        cursor.execute(*Table(table).select(Count(Literal(1))))
         return cursor.fetchone()[0]
 
     def model_ids(self, models):
