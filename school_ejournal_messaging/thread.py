@@ -157,8 +157,7 @@ class Thread(ModelSQL, ModelView):
     author_name = fields.Char("From", readonly=True)
     participants = fields.One2Many('school.message.participant', 'thread',
         "Participants", readonly=True)
-    messages = fields.One2Many('school.message', 'thread', "Messages",
-        states={'readonly': Eval('id', -1) < 0})
+    messages = fields.One2Many('school.message', 'thread', "Messages")
     last_date = fields.DateTime("Last Message", readonly=True)
     unread = fields.Function(fields.Integer("Unread"), 'get_unread')
 
@@ -230,6 +229,13 @@ class Thread(ModelSQL, ModelView):
         scope = User.get_school_scope()
         manager = is_manager()
         users = {author_id}
+        target = {'parent': 'parent', 'class': 'class_', 'family': 'student',
+            'staff': None}
+        if kind not in target or (
+                target[kind] and not values.get(target[kind])):
+            raise MessageError(gettext(
+                    'school_ejournal_messaging.msg_thread_no_target',
+                    thread=values.get('subject')))
         with without_check_access():
             if kind == 'staff':
                 if check and not (scope['employees'] or is_staff()):

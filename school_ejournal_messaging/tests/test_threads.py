@@ -255,6 +255,8 @@ class ThreadsTestCase(unittest.TestCase):
             ('uchenik', {'kind': 'staff'}, 'msg_thread_not_staff'),
             ('roditel', {'kind': 'family',
                     'student': self.students['Глеб']}, 'msg_thread_family'),
+            ('klass', {'kind': 'class'}, 'msg_thread_no_target'),
+            ('roditel', {'kind': 'family'}, 'msg_thread_no_target'),
             ]
         for login, values, msg_id in cases:
             with self.subTest(login=login, values=values), \
