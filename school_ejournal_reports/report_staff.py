@@ -246,7 +246,10 @@ class WorkloadFigures:
         monday = period.start_date - dt.timedelta(
             days=period.start_date.weekday())
         teacher = Coalesce(substitution.substitute, lesson.teacher)
-        week = Floor((day_number(lesson.date) - day_number(monday)) / 7)
+        # The Monday's day number is given as an integer: PostgreSQL cannot
+        # type EXTRACT of a parameter
+        week = Floor((day_number(lesson.date)
+                - (monday - dt.date(1970, 1, 1)).days) / 7)
         cursor = Transaction().connection.cursor()
         cursor.execute(*lesson
             .join(substitution, 'LEFT',
