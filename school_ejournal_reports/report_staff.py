@@ -10,6 +10,7 @@ from collections import defaultdict
 from decimal import Decimal
 
 import xlsxwriter
+from sql import Literal
 from sql.aggregate import Count
 from sql.conditionals import Coalesce
 from sql.functions import Floor
@@ -246,17 +247,24 @@ class WorkloadFigures:
         monday = period.start_date - dt.timedelta(
             days=period.start_date.weekday())
         teacher = Coalesce(substitution.substitute, lesson.teacher)
-        week = Floor((day_number(lesson.date) - day_number(monday)) / 7)
-        cursor = Transaction().connection.cursor()
-        cursor.execute(*lesson
+        # The Monday's day number is given as an integer: PostgreSQL cannot
+        # type EXTRACT of a parameter
+        week = Floor((day_number(lesson.date)
+                - (monday - dt.date(1970, 1, 1)).days) / 7)
+        # Grouped in an outer query: PostgreSQL does not take the week's
+        # expression with its parameter in GROUP BY for the one in SELECT
+        given = (lesson
             .join(substitution, 'LEFT',
                 condition=substitution.lesson == lesson.id)
-            .select(teacher, week, Count(lesson.id),
+            .select(teacher.as_('teacher'), week.as_('week'),
                 where=(lesson.company == period.year.company.id)
                 & (lesson.date >= period.start_date)
                 & (lesson.date <= period.end_date)
-                & (lesson.state != 'cancelled'),
-                group_by=[teacher, week]))
+                & (lesson.state != 'cancelled')))
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*given.select(given.teacher, given.week,
+                Count(Literal(1)),
+                group_by=[given.teacher, given.week]))
         hours = defaultdict(dict)
         for teacher_id, week_, count in cursor:
             hours[teacher_id][int(week_)] = count
