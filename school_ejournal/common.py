@@ -4,6 +4,7 @@
 import datetime as dt
 import functools
 import logging
+from contextlib import contextmanager
 
 from sql import Literal, Table
 from sql.aggregate import Count
@@ -256,13 +257,34 @@ RENAMED_MODELS = {
     }
 
 
+@contextmanager
+def model_names_unlocked():
+    """Let the names of ir.model change: on PostgreSQL the foreign keys to
+    ir_model.name (without ON UPDATE CASCADE) are dropped meanwhile and
+    added back, checked, at the end"""
+    cursor = Transaction().connection.cursor()
+    foreign_keys = []
+    if backend.name == 'postgresql':
+        cursor.execute(
+            "SELECT conrelid::regclass::text, conname, "
+            "pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE contype = 'f' AND confrelid = 'ir_model'::regclass")
+        foreign_keys = cursor.fetchall()
+        for table, name, _ in foreign_keys:
+            cursor.execute('ALTER TABLE %s DROP CONSTRAINT "%s"'
+                % (table, name))
+    yield
+    for table, name, definition in foreign_keys:
+        cursor.execute('ALTER TABLE %s ADD CONSTRAINT "%s" %s'
+            % (table, name, definition))
+
+
 def rename_model(Model, old_name):
     """Migrate the model renamed from old_name, from its __register__ before
     calling super: rename its table (with its history and sequence), drop the
     constraints named after the old table, and rename the model wherever the
     database names it (ir.model and its fields, model data, translations,
     references as attachments and notes, the views' and actions' models)."""
-    pool = Pool()
     TableHandler = backend.TableHandler
     cursor = Transaction().connection.cursor()
     old_table = old_name.replace('.', '_')
@@ -285,6 +307,15 @@ def rename_model(Model, old_name):
     for ident, _, _ in Model._sql_constraints:
         table_h.drop_constraint(ident, table=old_table)
 
+    with model_names_unlocked():
+        _rename_model_names(old_name, new_name)
+
+
+def _rename_model_names(old_name, new_name):
+    "Rename the model wherever the database names it"
+    pool = Pool()
+    TableHandler = backend.TableHandler
+    cursor = Transaction().connection.cursor()
     # The models registered before may have added the new name to ir.model
     # (as the relation of their fields): the old rows are kept, with their ids
     Model_ = pool.get('ir.model')

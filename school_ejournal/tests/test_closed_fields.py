@@ -280,11 +280,11 @@ class ClosedFieldsTestCase(unittest.TestCase):
                 }
 
         records = dict(self.records)
-        set_user(0)
-        for model in MATRIX:
-            if model not in records:
-                found = Model.get(model).find([], limit=1)
-                records[model] = found[0].id if found else None
+        with Transaction().start(self.config.database_name, 0):
+            for model in MATRIX:
+                if model not in records:
+                    found = self.pool.get(model).search([], limit=1)
+                    records[model] = found[0].id if found else None
         for model, grants in MATRIX.items():
             Class = self.pool.get(model)
             Target = Model.get(model)

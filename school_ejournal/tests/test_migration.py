@@ -22,7 +22,7 @@ from trytond.tests.test_tryton import (
     activate_module, drop_db, with_transaction)
 from trytond.transaction import Transaction
 
-from ..common import RENAMED_MODELS
+from ..common import RENAMED_MODELS, model_names_unlocked
 from . import test_query
 
 D = dt.date
@@ -111,8 +111,9 @@ class RenamedModelsTestCase(unittest.TestCase):
         model_ids = self.model_ids(models)
         self.assertEqual(len(model_ids), 3)
 
-        for old, new in RENAMED_MODELS.items():
-            self.unrename(old, new)
+        with model_names_unlocked():
+            for old, new in RENAMED_MODELS.items():
+                self.unrename(old, new)
         self.assertFalse(backend.TableHandler.table_exist(Line._table))
         for M in models:
             M.__register__('school_ejournal')
