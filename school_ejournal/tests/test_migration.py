@@ -13,8 +13,6 @@ import unittest
 
 from sql import Literal, Table
 from sql.aggregate import Count
-from sql.functions import Substring
-from sql.operators import Concat, Like
 
 from trytond import backend
 from trytond.pool import Pool
@@ -22,7 +20,7 @@ from trytond.tests.test_tryton import (
     activate_module, drop_db, with_transaction)
 from trytond.transaction import Transaction
 
-from ..common import RENAMED_MODELS, model_names_unlocked
+from ..common import RENAMED_MODELS, _rename_model_names, model_names_unlocked
 from . import test_query
 
 D = dt.date
@@ -61,21 +59,11 @@ class RenamedModelsTestCase(unittest.TestCase):
 
     def unrename(self, old, new):
         "Put the database of model new back as it was named old"
-        pool = Pool()
-        cursor = Transaction().connection.cursor()
         backend.TableHandler.table_rename(
             new.replace('.', '_'), old.replace('.', '_'))
-        for model, column in [
-                ('ir.model', 'name'), ('ir.model.field', 'model'),
-                ('ir.model.field', 'relation'), ('ir.ui.view', 'model')]:
-            table = pool.get(model).__table__()
-            cursor.execute(*table.update([getattr(table, column)], [old],
-                    where=getattr(table, column) == new))
-        for model in ['ir.attachment', 'ir.note']:
-            table = pool.get(model).__table__()
-            cursor.execute(*table.update([table.resource],
-                    [Concat(old, Substring(table.resource, len(new) + 1))],
-                    where=Like(table.resource, new + ',%')))
+        # The names of the models in ir.model, fields, views, actions, and
+        # the references of attachments and notes
+        _rename_model_names(new, old)
 
     @with_transaction()
     def test_renamed_models_keep_their_rows(self):
