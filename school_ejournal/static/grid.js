@@ -858,6 +858,10 @@
     // For the tests and the curious: what is saved or refused
     window.schoolGrid = {
         state: state,
+        loaded: () => Boolean(data),
+        cursor: () => Object.assign({}, cursor),
+        column: (lessonId) => columns.findIndex(
+            (c) => c.lesson.id === lessonId && c.kind === 'a'),
         busy: () => Object.values(inflight).some(Boolean) ||
             Object.values(pending).some((p) => p.size),
     };
