@@ -17,7 +17,6 @@ In setup/test's SQLite pass only (it serves its own SQLite database).
 import datetime as dt
 import json
 import os
-import re
 
 import browser_support as bs
 import pytest

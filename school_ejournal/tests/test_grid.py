@@ -315,3 +315,36 @@ def test_page_refused_to_parent_and_student(school, login):
             'params': [school['teachings']['5А math'].id, None, {}]})
     data = json.loads(answer.get_data(as_text=True))
     assert 'result' not in data and data['error'], data
+
+
+def test_closed_period_refused(school):
+    "A lesson of a closed period: the period's message, nothing saved"
+    q1 = school['periods'][1]
+    teaching = school['teachings']['5А math'].id
+    with Transaction().start(DB_NAME, 0) as transaction:
+        pool = Pool()
+        Lesson = pool.get('school.lesson')
+        Period = pool.get('school.period')
+        date = Period(q1.id).start_date
+        while date.weekday() > 4:
+            date += dt.timedelta(days=1)
+        lesson, = Lesson.create([{
+                    'teaching': teaching, 'date': date, 'number': 6}])
+        Lesson.hold([lesson])
+        lesson_id = lesson.id
+        Period.write([Period(q1.id)], {'state': 'closed'})
+        transaction.commit()
+    students = school['students']
+    with as_user(school, 'klass'):
+        data = call('grid_data', teaching, q1.id)
+        assert data['period']['state'] == 'closed'
+        with pytest.raises(Exception) as refusal:
+            call('grid_save', lesson_id, {
+                    'attendance': [[students['Анна'].id, 'absent']]})
+        Transaction().rollback()
+        assert message_pattern(
+            'school_ejournal.msg_period_closed_modify').match(
+            refusal.value.message)
+    with as_user(school, 'klass'):
+        data = call('grid_data', teaching, q1.id)
+    assert data['attendance'][str(lesson_id)][str(students['Анна'].id)] == ''
