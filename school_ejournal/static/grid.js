@@ -266,7 +266,9 @@
             name.className = 'name';
             name.textContent = student.name;
             tr.append(name);
-            cells.push(columns.map((column, col) => {
+            const rowCells = [];
+            cells.push(rowCells);
+            columns.forEach((column, col) => {
                 const td = tr.insertCell();
                 td.dataset.row = row;
                 td.dataset.col = col;
@@ -274,9 +276,9 @@
                 td.dataset.kind = column.kind === 'a' ? 'attendance' :
                     'mark';
                 td.addEventListener('click', () => move(row, col));
+                rowCells.push(td);
                 paint(row, col);
-                return td;
-            }));
+            });
             for (const stat of ['average', 'count', 'proposed', 'grade']) {
                 const td = tr.insertCell();
                 td.className = 'stat ' + stat;
