@@ -16,6 +16,17 @@
     const MARK_LABELS = {pass: 'зач', fail: 'нз'};
     const FIVE_KEYS = {'1': '1', '2': '2', '3': '3', '4': '4', '5': '5'};
     const PASS_KEYS = {'з': 'pass', '+': 'pass', 'н': 'fail', '-': 'fail'};
+    // The Russian letters of the keys (ЙЦУКЕН) typed in the Latin layout:
+    // «н» is «н» whatever the keyboard's layout
+    const RUSSIAN_KEYS = {
+        KeyQ: 'й', KeyW: 'ц', KeyE: 'у', KeyR: 'к', KeyT: 'е', KeyY: 'н',
+        KeyU: 'г', KeyI: 'ш', KeyO: 'щ', KeyP: 'з', BracketLeft: 'х',
+        BracketRight: 'ъ', KeyA: 'ф', KeyS: 'ы', KeyD: 'в', KeyF: 'а',
+        KeyG: 'п', KeyH: 'р', KeyJ: 'о', KeyK: 'л', KeyL: 'д',
+        Semicolon: 'ж', Quote: 'э', KeyZ: 'я', KeyX: 'ч', KeyC: 'с',
+        KeyV: 'м', KeyB: 'и', KeyN: 'т', KeyM: 'ь', Comma: 'б',
+        Period: 'ю',
+    };
     const MARK_VALUES = {
         five: [['5', '5'], ['4', '4'], ['3', '3'], ['2', '2'], ['1', '1']],
         pass_fail: [['pass', 'зачёт'], ['fail', 'незачёт']],
@@ -467,7 +478,11 @@
             }
         } else if (keyName.length === 1 && !event.ctrlKey &&
                 !event.metaKey && !event.altKey && row >= 0) {
-            type(row, col, keyName.toLowerCase());
+            let char = keyName.toLowerCase();
+            if (/^[a-z,.;'[\]]$/.test(char) && RUSSIAN_KEYS[event.code]) {
+                char = RUSSIAN_KEYS[event.code];
+            }
+            type(row, col, char);
         } else {
             handled = false;
         }
