@@ -412,3 +412,73 @@ def test_parent_and_student_get_nothing(context, school, login):
     context.clear_cookies()
     response = anonymous.goto(grid_url(school, 1))
     assert response.status == 401
+
+
+RPC_JS = """async ([url, method, params]) => {
+    const call = (m, p, context) => fetch(url, {method: 'POST',
+        headers: {'Content-Type': 'application/json'},
+        body: JSON.stringify({id: 1, method: m, params: [...p, context]})})
+        .then(r => r.json());
+    const preferences = await call(
+        'model.res.user.get_preferences', [true], {});
+    return call(method, params, preferences.result);
+}"""
+
+
+def test_correction_approved_appears(context, browser, school):
+    """A saved mark: a new digit on it asks for a correction with its
+    reason; once the deputy approves it, the grid shows the new mark"""
+    context, errors = context
+    today = dt.date.today()
+    rows = school.query(
+        'SELECT m.id, m.value, l.id, l.teaching, u.login FROM school_mark m '
+        'JOIN school_lesson l ON l.id = m.lesson '
+        'JOIN res_user u ON u.employee = l.teacher '
+        "WHERE NOT m.cancelled AND m.value IN ('4', '5') AND u.active "
+        "AND u.login NOT IN ('zavuch') AND l.subgroup IS NULL "
+        'AND l.period IN (SELECT period FROM school_lesson WHERE date = ?) '
+        'AND NOT EXISTS (SELECT 1 FROM school_mark_correction c '
+        '  WHERE c.mark = m.id) '
+        'ORDER BY l.date DESC, m.id LIMIT 1', today.isoformat())
+    if not rows:
+        pytest.skip('no mark to correct in this period')
+    mark_id, value, lesson_id, teaching_id, login = rows[0]
+    page = sign_in(context, school, login)
+    page.goto(grid_url(school, teaching_id))
+    wait_grid(page)
+    (student,), = school.query(
+        'SELECT student FROM school_mark WHERE id = ?', mark_id)
+    cell = page.locator('tr[data-student="%s"] td[data-lesson="%s"]'
+        '[data-kind="mark"]' % (student, lesson_id)).filter(has_text=value)
+    cell.first.click()
+    keys = Keys(page)
+    keys.press('3')
+    page.locator('#correction-dialog[open]').wait_for()
+    assert page.input_value('#correction-value') == '3'
+    keys.type('Ошибка при вводе')
+    keys.press('Tab')
+    keys.press('Enter')
+    page.locator('#correction-dialog[open]').wait_for(state='detached')
+    assert 'requested' in cell.first.get_attribute('class')
+    (correction_id, state), = school.query(
+        'SELECT id, state FROM school_mark_correction WHERE mark = ?',
+        mark_id)
+    assert state == 'requested'
+
+    deputy = browser.new_context(locale='ru-RU', viewport=TABLET)
+    try:
+        other = sign_in(deputy, school, 'zavuch')
+        other.goto(grid_url(school))
+        answer = other.evaluate(RPC_JS, [
+                '%s%s/rpc/' % (school.url, school.database),
+                'model.school.mark.correction.approve', [[correction_id]]])
+        assert 'error' not in answer, answer
+    finally:
+        deputy.close()
+    page.reload()
+    wait_grid(page)
+    texts = page.locator('tr[data-student="%s"] td[data-lesson="%s"]'
+        '[data-kind="mark"]' % (student, lesson_id)).all_inner_texts()
+    assert '3' in texts, texts
+    print('\nteacher asks to correct a mark in the grid: %d keystrokes (%s)'
+        % (keys.count, ' '.join(keys.log)))
