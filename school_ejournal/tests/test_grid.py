@@ -348,3 +348,24 @@ def test_closed_period_refused(school):
     with as_user(school, 'klass'):
         data = call('grid_data', teaching, q1.id)
     assert data['attendance'][str(lesson_id)][str(students['Анна'].id)] == ''
+
+
+def test_student_not_in_class_refused(school):
+    "A student not in the class that day (left, moved, another class)"
+    lesson_id = school['lessons']['today 3']
+    students = school['students']
+    with as_user(school, 'klass'):
+        with pytest.raises(Exception) as refusal:
+            call('grid_save', lesson_id, {
+                    'hold': True,
+                    'attendance': [[students['Глеб'].id, 'absent'],
+                        [students['Анна'].id, 'ill']]})
+        Transaction().rollback()
+        assert message_pattern(
+            'school_ejournal.msg_lesson_line_student').match(
+            refusal.value.message)
+    with as_user(school, 'klass'):
+        data = call('grid_data', school['teachings']['5А math'].id, None)
+    lesson = next(l for l in data['lessons'] if l['id'] == lesson_id)
+    assert lesson['state'] == 'planned'
+    assert str(students['Глеб'].id) not in data['attendance'][str(lesson_id)]
