@@ -893,7 +893,9 @@ class Walk:
         tabs = self.tab_count()
         # An ir.action.url (the class journal grid) opens a browser tab
         popups = []
-        on_page = popups.append
+
+        def on_page(page):
+            popups.append(page)
         self.page.context.on('page', on_page)
         self.page.locator('#menu table.tree > tbody > tr').nth(
             index).locator('.column-char').click()
