@@ -24,6 +24,7 @@ from urllib.parse import quote, urlencode
 from genshi.template import MarkupTemplate
 from sql import Literal
 
+from trytond import backend
 from trytond.i18n import gettext
 from trytond.model import ModelView
 from trytond.model.exceptions import AccessError
@@ -279,7 +280,8 @@ class Lesson(metaclass=PoolMeta):
         type_ = TaskType.__table__()
         line = Line.__table__()
         mark = Mark.__table__()
-        for sub_ids in grouped_slice(ids):
+        # trytond 8 slices by one without a size
+        for sub_ids in grouped_slice(ids, backend.MAX_QUERY_PARAMS):
             sub_ids = list(sub_ids)
             cursor.execute(*cls.attendees_query(
                     lambda lesson: reduce_ids(lesson.id, sub_ids)))
