@@ -3,6 +3,7 @@
 # terms.
 from sql.aggregate import Count
 
+from trytond.backend import MAX_QUERY_PARAMS
 from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, Unique, fields
 from trytond.model.exceptions import AccessError
@@ -172,7 +173,7 @@ class LessonAttendance(
         line = cls.__table__()
         cursor = Transaction().connection.cursor()
         lesson_of = {}
-        for sub_ids in grouped_slice([l.id for l in lines]):
+        for sub_ids in grouped_slice([l.id for l in lines], MAX_QUERY_PARAMS):
             cursor.execute(*line.select(line.id, line.lesson,
                     where=reduce_ids(line.id, sub_ids)))
             lesson_of.update(cursor)

@@ -6,6 +6,7 @@ from collections import defaultdict
 
 from sql import Null
 
+from trytond.backend import MAX_QUERY_PARAMS
 from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, fields
 from trytond.model.exceptions import AccessError
@@ -124,7 +125,7 @@ class Enrolment(ValidationMixin, ClosedFieldsMixin, ModelSQL, ModelView):
         table = cls.__table__()
         cursor = Transaction().connection.cursor()
         result = defaultdict(list)
-        for sub_ids in grouped_slice(class_ids):
+        for sub_ids in grouped_slice(class_ids, MAX_QUERY_PARAMS):
             where = reduce_ids(table.class_, sub_ids)
             if not anytime:
                 where &= cls._where_date(table, date)
@@ -145,7 +146,7 @@ class Enrolment(ValidationMixin, ClosedFieldsMixin, ModelSQL, ModelView):
         table = cls.__table__()
         cursor = Transaction().connection.cursor()
         result = dict.fromkeys(student_ids)
-        for sub_ids in grouped_slice(student_ids):
+        for sub_ids in grouped_slice(student_ids, MAX_QUERY_PARAMS):
             cursor.execute(*table.select(
                     table.student, table.class_,
                     where=reduce_ids(table.student, sub_ids)

@@ -5,6 +5,7 @@ from collections import defaultdict
 
 from sql import Literal
 
+from trytond.backend import MAX_QUERY_PARAMS
 from trytond.pool import Pool
 from trytond.report import Report
 from trytond.tools import grouped_slice, reduce_ids
@@ -59,7 +60,7 @@ class JournalPage(Report):
         line = Line.__table__()
         attendance = {}
         student_ids = set()
-        for sub_ids in grouped_slice(lesson_ids):
+        for sub_ids in grouped_slice(lesson_ids, MAX_QUERY_PARAMS):
             cursor.execute(*line.select(
                     line.lesson, line.student, line.attendance,
                     where=reduce_ids(line.lesson, sub_ids)))
@@ -70,7 +71,7 @@ class JournalPage(Report):
 
         mark = Mark.__table__()
         marks = defaultdict(list)
-        for sub_ids in grouped_slice(lesson_ids):
+        for sub_ids in grouped_slice(lesson_ids, MAX_QUERY_PARAMS):
             cursor.execute(*mark.select(
                     mark.lesson, mark.student, mark.value,
                     where=reduce_ids(mark.lesson, sub_ids)

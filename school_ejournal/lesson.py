@@ -6,6 +6,7 @@ from collections import defaultdict
 
 from sql import Null
 
+from trytond.backend import MAX_QUERY_PARAMS
 from trytond.i18n import gettext
 from trytond.model import (
     Index, ModelSQL, ModelView, Unique, Workflow, fields, sequence_ordered)
@@ -418,7 +419,7 @@ class Lesson(
         ids = [l.id for l in lessons]
         found = set()
         for Model in [Line, Task, Mark]:
-            for sub_ids in grouped_slice(ids):
+            for sub_ids in grouped_slice(ids, MAX_QUERY_PARAMS):
                 table = Model.__table__()
                 cursor = Transaction().connection.cursor()
                 cursor.execute(*table.select(table.lesson,
@@ -495,7 +496,7 @@ class Lesson(
         cursor = Transaction().connection.cursor()
         ids = sorted({int(l) for l in lessons})
         result = {i: [] for i in ids}
-        for sub_ids in grouped_slice(ids):
+        for sub_ids in grouped_slice(ids, MAX_QUERY_PARAMS):
             cursor.execute(*cls.attendees_query(
                     lambda lesson: reduce_ids(lesson.id, sub_ids)))
             for lesson_id, student_id in cursor:
@@ -570,7 +571,8 @@ class TaskType(ValidationMixin, sequence_ordered(), ModelSQL, ModelView):
             lesson = Lesson.__table__()
             period = Period.__table__()
             cursor = Transaction().connection.cursor()
-            for sub_ids in grouped_slice([t.id for t in types]):
+            for sub_ids in grouped_slice(
+                    [t.id for t in types], MAX_QUERY_PARAMS):
                 cursor.execute(*mark
                     .join(lesson, condition=mark.lesson == lesson.id)
                     .join(period, condition=lesson.period == period.id)
@@ -643,7 +645,7 @@ class Task(
             if position in cls.MARK_COLUMNS:
                 by_column[position].append(task_id)
         for column, ids in by_column.items():
-            for sub_ids in grouped_slice(ids):
+            for sub_ids in grouped_slice(ids, MAX_QUERY_PARAMS):
                 cursor.execute(*table.update([table.mark_column], [column],
                         where=reduce_ids(table.id, sub_ids)))
 
@@ -655,7 +657,7 @@ class Task(
         cursor = Transaction().connection.cursor()
         table = cls.__table__()
         used = defaultdict(set)
-        for sub_ids in grouped_slice(lessons):
+        for sub_ids in grouped_slice(lessons, MAX_QUERY_PARAMS):
             cursor.execute(*table.select(table.lesson, table.mark_column,
                     where=reduce_ids(table.lesson, sub_ids)))
             for lesson_id, column in cursor:

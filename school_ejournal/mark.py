@@ -7,6 +7,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from sql import Literal, Null
 from sql.aggregate import Count, Sum
 
+from trytond.backend import MAX_QUERY_PARAMS
 from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, Workflow, fields
 from trytond.model.exceptions import AccessError
@@ -273,7 +274,7 @@ class Mark(
         table = cls.__table__()
         other = cls.__table__()
         cursor = Transaction().connection.cursor()
-        for sub_ids in grouped_slice([m.id for m in marks]):
+        for sub_ids in grouped_slice([m.id for m in marks], MAX_QUERY_PARAMS):
             cursor.execute(*table
                 .join(other, condition=(table.task == other.task)
                     & (table.student == other.student)

@@ -892,13 +892,28 @@ class Walk:
     def open_entry(self, index, path, deep=True, texts=True):
         where = ' / '.join(path)
         tabs = self.tab_count()
+        # An ir.action.url (the class journal grid) opens a browser tab
+        popups = []
+
+        def on_page(page):
+            popups.append(page)
+        self.page.context.on('page', on_page)
         self.page.locator('#menu table.tree > tbody > tr').nth(
             index).locator('.column-char').click()
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
-            if self.tab_count() > tabs or self.modal().count():
+            if self.tab_count() > tabs or self.modal().count() or popups:
                 break
             self.page.wait_for_timeout(100)
+        self.page.context.remove_listener('page', on_page)
+        if popups:
+            popup = popups[0]
+            popup.wait_for_load_state()
+            self.opened['other'] += 1
+            if not popup.url.startswith(self.sao.school.url):
+                self.note(where, ['opened %s' % popup.url])
+            popup.close()
+            return
         self.settle(where)
         check_texts = self.check_texts if texts else (lambda where: None)
         if self.modal().count() and self.tab_count() == tabs:

@@ -1,0 +1,500 @@
+# This file is part of the school e-journal.  The COPYRIGHT file at the top
+# level of this repository contains the full copyright notices and license
+# terms.
+"""The teacher's class journal grid: students × lessons in one page.
+
+The page (grid.html, static/grid.js) is served by the routes at the end of
+this file and calls the normal JSON-RPC endpoint with the staff user's own
+web-client session (the ``tryton_session`` cookie of the database's path),
+so every read and write below runs as that user with access checks on: the
+record rules and the lesson's, line's and mark's checks decide everything.
+
+- ``school.lesson.grid_data(teaching, period)``: the whole grid in one call,
+  read with one set-based query per table through the core's query layer;
+- ``school.lesson.grid_save(lesson, changes)``: one lesson's batch of cells
+  (and its topic, homework, new tasks, holding) in one transaction through
+  the lesson's own write, refused when the lesson changed since the page
+  read it (Tryton's ``_timestamp`` of the lesson).
+"""
+import mimetypes
+import os
+from collections import defaultdict
+from urllib.parse import quote, urlencode
+
+from genshi.template import MarkupTemplate
+from sql import Literal
+
+from trytond import backend
+from trytond.i18n import gettext
+from trytond.model import ModelView
+from trytond.model.exceptions import AccessError
+from trytond.pool import Pool, PoolMeta
+from trytond.protocols.wrappers import HTTPStatus, Response, with_pool
+from trytond.rpc import RPC
+from trytond.tools import grouped_slice, reduce_ids
+from trytond.transaction import Transaction
+from trytond.wsgi import app
+
+from .common import ATTENDANCE, user_in
+from .exceptions import LessonError
+from .mark import weighted_average
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+STATIC = os.path.join(HERE, 'static')
+STATIC_FILES = {'grid.js', 'grid.css'}
+STAFF = ('school_admin', 'deputy_academic', 'deputy_pastoral',
+    'class_teacher', 'teacher')
+ATTENDANCE_VALUES = {v for v, _ in ATTENDANCE if v}
+CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; "
+    "connect-src 'self'; img-src 'self'; base-uri 'none'; "
+    "form-action 'none'; frame-ancestors 'none'")
+
+
+def grid_path(database, teaching=None, period=None):
+    "Return the address of the grid of the teaching and period"
+    path = '/%s/school/grid' % quote(database)
+    query = {k: v for k, v in [('teaching', teaching), ('period', period)]
+        if v}
+    if query:
+        path += '?' + urlencode(query)
+    return path
+
+
+def check_staff():
+    "Refuse the grid to anybody but the school's staff"
+    if not user_in(*STAFF):
+        raise AccessError(gettext('school_ejournal.msg_grid_staff_only'))
+
+
+def _date(value):
+    return value.isoformat() if value else None
+
+
+def _number(value):
+    return float(value) if value is not None else None
+
+
+class Action(metaclass=PoolMeta):
+    __name__ = 'ir.action'
+
+    @classmethod
+    def get_action_values(cls, type_, action_ids, columns=None):
+        values = super().get_action_values(
+            type_, action_ids, columns=columns)
+        if type_ == 'ir.action.url':
+            # The grid lives under the database's path, where the web
+            # client's session cookie is sent
+            database = quote(Transaction().database.name)
+            for value in values:
+                if value.get('url') and '{database}' in value['url']:
+                    value['url'] = value['url'].replace(
+                        '{database}', database)
+        return values
+
+
+class Teaching(metaclass=PoolMeta):
+    __name__ = 'school.teaching'
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        cls._buttons.update({
+                'open_grid': {},
+                })
+
+    @classmethod
+    @ModelView.button_action('school_ejournal.act_grid')
+    def open_grid(cls, teachings):
+        "Open the class journal grid of the teaching"
+        check_staff()
+        teaching = teachings[0]
+        return {'url': grid_path(
+                Transaction().database.name, teaching=teaching.id)}
+
+
+class Lesson(metaclass=PoolMeta):
+    __name__ = 'school.lesson'
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        cls.__rpc__.update({
+                'grid_data': RPC(),
+                'grid_save': RPC(readonly=False),
+                })
+        cls._buttons.update({
+                'open_grid': {},
+                })
+
+    @classmethod
+    @ModelView.button_action('school_ejournal.act_grid')
+    def open_grid(cls, lessons):
+        "Open the class journal grid at the lesson's period"
+        check_staff()
+        lesson = lessons[0]
+        return {'url': grid_path(Transaction().database.name,
+                teaching=lesson.teaching.id, period=lesson.period.id)}
+
+    @classmethod
+    def grid_data(cls, teaching_id, period_id=None):
+        """Return the grid of the teaching for the study period (the last
+        started one by default): its lessons with their tasks, the
+        students with the lessons they belong to, attendance, marks,
+        weighted averages and term grades"""
+        pool = Pool()
+        Teaching = pool.get('school.teaching')
+        Period = pool.get('school.period')
+        Date = pool.get('ir.date')
+        TaskType = pool.get('school.task.type')
+        check_staff()
+        # Read through the model: the record rules decide what is seen
+        teachings = Teaching.search([('id', '=', int(teaching_id))])
+        if not teachings:
+            raise AccessError(gettext(
+                    'school_ejournal.msg_grid_no_teaching', id=teaching_id))
+        teaching, = teachings
+        class_ = teaching.class_
+        today = Date.today()
+        periods = Period.search([
+                ('year', '=', class_.year.id),
+                ('kind', '=', class_.level.period_kind),
+                ], order=[('start_date', 'ASC')])
+        if period_id:
+            period = next(
+                (p for p in periods if p.id == int(period_id)), None)
+        else:
+            period = Period.last_started(class_.year, class_.level, today)
+        if not period:
+            raise AccessError(gettext(
+                    'school_ejournal.msg_grid_no_period',
+                    teaching=teaching.rec_name))
+        lessons = cls.search([
+                ('teaching', '=', teaching.id),
+                ('period', '=', period.id),
+                ('state', '!=', 'cancelled'),
+                ], order=[('date', 'ASC'), ('number', 'ASC'), ('id', 'ASC')])
+        data = cls._grid_columns(lessons)
+        students = set()
+        for members in data['members'].values():
+            students.update(members)
+        students.update(cls._grid_enrolled(teaching, period, today))
+        data['students'] = cls._grid_students(students)
+        data['stats'] = cls._grid_stats(teaching, period, students)
+        data.update({
+                'teaching': {
+                    'id': teaching.id,
+                    'name': '%s, %s' % (
+                        (teaching.subgroup or class_).rec_name,
+                        teaching.subject.rec_name),
+                    'teacher': teaching.teacher.rec_name,
+                    'scale': teaching.subject.scale,
+                    'marks': class_.level.marks,
+                    },
+                'period': {
+                    'id': period.id, 'name': period.rec_name,
+                    'start': _date(period.start_date),
+                    'end': _date(period.end_date),
+                    'state': period.state,
+                    },
+                'periods': [{'id': p.id, 'name': p.rec_name}
+                    for p in periods],
+                'types': [{
+                        'id': t.id, 'code': t.code, 'name': t.name,
+                        'weight': _number(t.weight),
+                        } for t in TaskType.search([])],
+                'today': _date(today),
+                })
+        return data
+
+    @classmethod
+    def _grid_enrolled(cls, teaching, period, today):
+        "Return the students of the class or subgroup on the period's day"
+        pool = Pool()
+        Enrolment = pool.get('school.enrolment')
+        day = min(max(today, period.start_date), period.end_date)
+        students = set(Enrolment.students_by_class(
+                [teaching.class_.id], day).get(teaching.class_.id, []))
+        if teaching.subgroup:
+            students &= {s.id for s in teaching.subgroup.students}
+        return students
+
+    @classmethod
+    def _grid_students(cls, student_ids):
+        pool = Pool()
+        Student = pool.get('school.student')
+        students = Student.browse(sorted(student_ids))
+        students = sorted(students, key=lambda s: (
+                s.last_name, s.first_name, s.middle_name or '', s.id))
+        return [{'id': s.id, 'name': s.rec_name} for s in students]
+
+    @classmethod
+    def _grid_stats(cls, teaching, period, student_ids):
+        "Return {student id: {average, count, proposed, grade}}"
+        pool = Pool()
+        Mark = pool.get('school.mark')
+        Grade = pool.get('school.grade')
+        cursor = Transaction().connection.cursor()
+        stats = {s: {'average': None, 'count': 0, 'proposed': None,
+                'grade': None} for s in student_ids}
+        cursor.execute(*Mark.average_query(
+                where=lambda mark, lesson: (lesson.teaching == teaching.id)
+                & (lesson.period == period.id)))
+        for student, weighted, weights, count in cursor:
+            if student in stats:
+                stats[student]['average'] = _number(
+                    weighted_average(weighted, weights))
+                stats[student]['count'] = count
+        grade = Grade.__table__()
+        cursor.execute(*grade.select(
+                grade.student, grade.proposed, grade.value,
+                where=(grade.teaching == teaching.id)
+                & (grade.period == period.id)))
+        for student, proposed, value in cursor:
+            if student in stats:
+                stats[student]['proposed'] = proposed
+                stats[student]['grade'] = value
+        return {str(k): v for k, v in stats.items()}
+
+    @classmethod
+    def _grid_columns(cls, lessons):
+        """Return the columns of the lessons: their heads and tasks, who
+        belongs to each, attendance and the marks not cancelled"""
+        pool = Pool()
+        Line = pool.get('school.lesson.attendance')
+        Task = pool.get('school.lesson.task')
+        TaskType = pool.get('school.task.type')
+        Mark = pool.get('school.mark')
+        ModelAccess = pool.get('ir.model.access')
+        cursor = Transaction().connection.cursor()
+        for model in [Line, Task, Mark]:
+            ModelAccess.check(model.__name__, 'read')
+        ids = [l.id for l in lessons]
+        heads = cls.read(ids, [
+                'date', 'number', 'state', 'topic', 'homework', '_timestamp',
+                'teacher', 'actual_teacher'])
+        members = {i: [] for i in ids}
+        attendance = {i: {} for i in ids}
+        tasks = {i: [] for i in ids}
+        marks = {}
+        task = Task.__table__()
+        type_ = TaskType.__table__()
+        line = Line.__table__()
+        mark = Mark.__table__()
+        # trytond 8 slices by one without a size
+        for sub_ids in grouped_slice(ids, backend.MAX_QUERY_PARAMS):
+            sub_ids = list(sub_ids)
+            cursor.execute(*cls.attendees_query(
+                    lambda lesson: reduce_ids(lesson.id, sub_ids)))
+            for lesson_id, student_id in cursor:
+                members[lesson_id].append(student_id)
+            cursor.execute(*line.select(
+                    line.lesson, line.student, line.attendance,
+                    where=reduce_ids(line.lesson, sub_ids)))
+            for lesson_id, student_id, status in cursor:
+                attendance[lesson_id][str(student_id)] = status or ''
+            cursor.execute(*task
+                .join(type_, condition=task.type == type_.id)
+                .select(task.lesson, task.id, type_.id, type_.code,
+                    type_.name, type_.weight, type_.check_days,
+                    task.description,
+                    where=reduce_ids(task.lesson, sub_ids),
+                    order_by=[task.lesson, task.sequence.asc.nulls_first,
+                        task.id]))
+            for (lesson_id, task_id, type_id, code, name, weight, days,
+                    description) in cursor:
+                tasks[lesson_id].append({
+                        'id': task_id, 'type': type_id, 'code': code,
+                        'name': name, 'weight': _number(weight),
+                        'check_days': days,
+                        'description': description or '',
+                        })
+                marks[str(task_id)] = {}
+            cursor.execute(*mark.select(
+                    mark.task, mark.student, mark.id, mark.value,
+                    where=reduce_ids(mark.lesson, sub_ids)
+                    & (mark.cancelled == Literal(False))))
+            for task_id, student_id, mark_id, value in cursor:
+                marks.setdefault(str(task_id), {})[str(student_id)] = [
+                    mark_id, value]
+        employees = set(Pool().get('res.user').get_employees())
+        columns = []
+        for head in heads:
+            columns.append({
+                    'id': head['id'],
+                    'date': _date(head['date']),
+                    'number': head['number'],
+                    'state': head['state'],
+                    'topic': head['topic'] or '',
+                    'homework': head['homework'] or '',
+                    'timestamp': head['_timestamp'],
+                    'mine': bool({head['teacher'], head['actual_teacher']}
+                        & employees),
+                    'tasks': tasks[head['id']],
+                    })
+        return {
+            'lessons': columns,
+            'members': {str(k): sorted(v) for k, v in members.items()},
+            'attendance': {str(k): v for k, v in attendance.items()},
+            'marks': marks,
+            }
+
+    @classmethod
+    def grid_save(cls, lesson_id, changes):
+        """Save a batch of the grid for one lesson in one transaction and
+        return the lesson's column as the grid reads it.
+
+        changes: {'hold': bool, 'topic': str, 'homework': str,
+        'tasks': [{'type': id, 'description': str}],
+        'attendance': [[student id, value or null]],
+        'marks': [[task id, student id, value]]}; the lesson's timestamp as
+        the page read it goes in the context's ``_timestamp``."""
+        pool = Pool()
+        Mark = pool.get('school.mark')
+        check_staff()
+        lessons = cls.search([('id', '=', int(lesson_id))])
+        if not lessons:
+            raise AccessError(gettext(
+                    'school_ejournal.msg_grid_no_lesson', id=lesson_id))
+        lesson, = lessons
+        cls._grid_check_timestamp(lesson)
+        if changes.get('hold') and lesson.state == 'planned':
+            cls.hold([lesson])
+        values = {}
+        for name in ['topic', 'homework']:
+            if name in changes:
+                values[name] = changes[name] or None
+        if changes.get('tasks'):
+            values['tasks'] = [('create', [{
+                            'type': int(t['type']),
+                            'description': t.get('description') or None,
+                            } for t in changes['tasks']])]
+        attendance = changes.get('attendance') or []
+        marks = changes.get('marks') or []
+        if attendance or marks or values:
+            values['lines'] = cls._grid_line_actions(lesson, attendance)
+            # Through the lesson's own write: its checks, its filler, its
+            # stale-write check and the lines' checks
+            cls.write([lesson], values)
+        if marks:
+            for task_id, student_id, value in marks:
+                if value not in {'1', '2', '3', '4', '5', 'pass', 'fail'}:
+                    raise LessonError(gettext(
+                            'school_ejournal.msg_grid_bad_value',
+                            value=value, lesson=lesson.rec_name))
+            Mark.create([{
+                        'task': int(t), 'student': int(s), 'value': v,
+                        } for t, s, v in marks])
+        lesson = cls(lesson.id)
+        result = cls._grid_columns([lesson])
+        result['lesson'] = result.pop('lessons')[0]
+        students = {int(s) for s, _ in attendance} | {
+            int(s) for _, s, _ in marks}
+        if students:
+            result['stats'] = cls._grid_stats(
+                lesson.teaching, lesson.period, students)
+        return result
+
+    @classmethod
+    def _grid_check_timestamp(cls, lesson):
+        """Refuse the batch when the lesson changed since the page read it,
+        naming the lesson (Tryton's check in write() follows)"""
+        timestamp = (Transaction().timestamp or {}).get(
+            '%s,%s' % (cls.__name__, lesson.id))
+        if timestamp is None:
+            return
+        current, = cls.read([lesson.id], ['_timestamp'])
+        if current['_timestamp'] != timestamp:
+            raise LessonError(gettext(
+                    'school_ejournal.msg_grid_stale',
+                    lesson=lesson.rec_name))
+
+    @classmethod
+    def _grid_line_actions(cls, lesson, attendance):
+        "Return the One2Many actions of the lesson's lines for attendance"
+        pool = Pool()
+        Line = pool.get('school.lesson.attendance')
+        if not attendance:
+            return []
+        line = Line.__table__()
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*line.select(line.student, line.id,
+                where=line.lesson == lesson.id))
+        line_of = dict(cursor)
+        by_value = defaultdict(list)
+        to_create = []
+        for student_id, value in attendance:
+            value = value or None
+            if value is not None and value not in ATTENDANCE_VALUES:
+                raise LessonError(gettext(
+                        'school_ejournal.msg_grid_bad_value',
+                        value=value, lesson=lesson.rec_name))
+            student_id = int(student_id)
+            if student_id in line_of:
+                by_value[value].append(line_of[student_id])
+            else:
+                to_create.append({
+                        'student': student_id, 'attendance': value})
+        actions = [('write', ids, {'attendance': value})
+            for value, ids in by_value.items()]
+        if to_create:
+            actions.append(('create', to_create))
+        return actions
+
+
+# The page
+
+def _template():
+    with open(os.path.join(HERE, 'grid.html'), encoding='utf-8') as file:
+        return MarkupTemplate(file, filepath='grid.html')
+
+
+def _page(status, database, message=None):
+    html = _template().generate(
+        database=database, message=message).render('html', doctype='html5')
+    return _harden(Response(html, status=status,
+            content_type='text/html; charset=utf-8'))
+
+
+def _harden(response):
+    response.headers['Content-Security-Policy'] = CSP
+    response.headers['X-Content-Type-Options'] = 'nosniff'
+    response.headers['X-Frame-Options'] = 'DENY'
+    response.headers['Referrer-Policy'] = 'same-origin'
+    response.headers['Cache-Control'] = 'no-store'
+    return response
+
+
+@app.route('/<database_name>/school/grid', methods={'GET'})
+@with_pool
+def grid_page(request, pool):
+    """The grid's page: to the web client's signed-in staff only (its
+    session cookie); the data comes through JSON-RPC with that session"""
+    database_name = pool.database_name
+    user_id = request.user_id if request.session else None
+    if not user_id:
+        return _page(HTTPStatus.UNAUTHORIZED, database_name,
+            message='unauthorized')
+    with Transaction().start(database_name, user_id, readonly=True):
+        staff = user_in(*STAFF)
+    if not staff:
+        return _page(HTTPStatus.FORBIDDEN, database_name,
+            message='forbidden')
+    return _page(HTTPStatus.OK, database_name)
+
+
+@app.route('/<database_name>/school/grid/<name>', methods={'GET'})
+def grid_static(request, database_name, name):
+    "The page's script and style sheet"
+    if name not in STATIC_FILES:
+        return Response('', status=HTTPStatus.NOT_FOUND)
+    with open(os.path.join(STATIC, name), 'rb') as file:
+        content = file.read()
+    content_type, _ = mimetypes.guess_type(name)
+    response = Response(content, status=HTTPStatus.OK,
+        content_type='%s; charset=utf-8' % content_type)
+    response.headers['X-Content-Type-Options'] = 'nosniff'
+    response.headers['Cache-Control'] = 'no-cache'
+    return response
+
+
+__all__ = ['Action', 'Teaching', 'Lesson', 'grid_page', 'grid_static']

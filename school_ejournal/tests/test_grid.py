@@ -1,0 +1,371 @@
+# This file is part of the school e-journal.  The COPYRIGHT file at the top
+# level of this repository contains the full copyright notices and license
+# terms.
+"""The class journal grid's server side: its data in one call, a lesson's
+batch saved in one transaction through the lesson's own checks, stale
+batches refused by the lesson's timestamp, and its page served to the
+staff's web-client session only.
+
+One school (tools.create_journal_school) for the module; each test acts as
+the role that would do the thing, through the RPC layer (access checks on)
+or over HTTP with werkzeug's test client.
+"""
+import datetime as dt
+import json
+from urllib.parse import quote
+
+import pytest
+from werkzeug.test import Client
+
+from trytond.model.exceptions import AccessError
+from trytond.pool import Pool
+from trytond.protocols.wrappers import Response
+from trytond.tests.test_tryton import DB_NAME, drop_db
+from trytond.transaction import Transaction
+from trytond.wsgi import app
+
+from .clock import travel
+from .test_bad_input import message_pattern
+
+PASSWORD = 'Grid-secret-2026'
+HTTPS = 'https://localhost'
+
+
+@pytest.fixture(scope='module')
+def school():
+    from proteus import Model
+
+    from trytond.tests.tools import activate_modules
+
+    from .tools import create_journal_school
+
+    with travel():
+        config = activate_modules('school_ejournal')
+        school = create_journal_school(config=config)
+        User = Model.get('res.user')
+        Lesson = Model.get('school.lesson')
+        for login in ['klass', 'roditel', 'uchenik', 'anglichanka']:
+            user = User(school['users'][login].id)
+            user.password = PASSWORD
+            user.save()
+        today = dt.date.today()
+        teachings = school['teachings']
+        lessons = {}
+        for name, teaching, date, number in [
+                ('today', '5А math', today, 1),
+                ('today 2', '5А math', today, 2),
+                ('today 3', '5А math', today, 3),
+                ('yesterday', '5А math', today - dt.timedelta(days=1), 1),
+                ('english', '5А English 1', today, 4),
+                ]:
+            lesson = Lesson(teaching=teachings[teaching], date=date,
+                number=number)
+            lesson.save()
+            lessons[name] = lesson.id
+        school['lessons'] = lessons
+        yield school
+    drop_db()
+
+
+def as_user(school, login):
+    user = school['users'][login].id if login != 'admin' else 1
+    return Transaction().start(DB_NAME, user)
+
+
+def call(method, *args, timestamp=None, model='school.lesson'):
+    "Call the method as trytond's dispatcher does, in this transaction"
+    pool = Pool()
+    transaction = Transaction()
+    obj = pool.get(model)
+    context = {}
+    if timestamp is not None:
+        context['_timestamp'] = timestamp
+    rpc = obj.__rpc__[method]
+    c_args, c_kwargs, transaction.context, transaction.timestamp = (
+        rpc.convert(obj, *args, context))
+    transaction.context.update(
+        pool.get('res.user').get_preferences(context_only=True))
+    return rpc.result(rpc.decorate(getattr(obj, method))(*c_args, **c_kwargs))
+
+
+def stamp(lesson_id, value):
+    return {'school.lesson,%s' % lesson_id: value}
+
+
+def task_type_id(code):
+    TaskType = Pool().get('school.task.type')
+    type_, = TaskType.search([('code', '=', code)])
+    return type_.id
+
+
+def names(data):
+    return [s['name'].split()[1] for s in data['students']]
+
+
+def test_grid_data_in_one_call(school):
+    "The teacher reads her class's grid: students, lessons, types"
+    teaching = school['teachings']['5А math'].id
+    with as_user(school, 'klass'):
+        data = call('grid_data', teaching, None)
+    assert sorted(names(data)) == ['Анна', 'Борис', 'Вера']
+    ids = [l['id'] for l in data['lessons']]
+    assert school['lessons']['today'] in ids
+    assert school['lessons']['yesterday'] in ids
+    today = next(l for l in data['lessons']
+        if l['id'] == school['lessons']['today'])
+    assert today['state'] == 'planned' and today['mine']
+    assert today['timestamp']
+    assert len(data['members'][str(today['id'])]) == 3
+    assert data['period']['state'] == 'open'
+    assert {t['code'] for t in data['types']} >= {'О', 'К', 'ДЗ'}
+    assert data['teaching']['scale'] == 'five'
+
+
+def test_teacher_fills_lesson_in_batches(school):
+    "Hold, topic and a task, then attendance and marks, each in one call"
+    lesson_id = school['lessons']['today']
+    students = school['students']
+    with as_user(school, 'klass'):
+        data = call('grid_data', school['teachings']['5А math'].id, None)
+        timestamp = next(l['timestamp'] for l in data['lessons']
+            if l['id'] == lesson_id)
+        result = call('grid_save', lesson_id, {
+                'hold': True, 'topic': 'Common fractions',
+                'tasks': [{'type': task_type_id('К')}],
+                }, timestamp=stamp(lesson_id, timestamp))
+        lesson = result['lesson']
+        assert lesson['state'] == 'held'
+        assert lesson['topic'] == 'Common fractions'
+        task, = lesson['tasks']
+        assert task['code'] == 'К' and task['weight'] == 2
+        result = call('grid_save', lesson_id, {
+                'attendance': [[students['Борис'].id, 'absent']],
+                'marks': [[task['id'], students['Анна'].id, '5'],
+                    [task['id'], students['Вера'].id, '4']],
+                }, timestamp=stamp(lesson_id, lesson['timestamp']))
+    assert result['attendance'][str(lesson_id)][
+        str(students['Борис'].id)] == 'absent'
+    marks = result['marks'][str(task['id'])]
+    assert marks[str(students['Анна'].id)][1] == '5'
+    assert result['stats'][str(students['Анна'].id)]['average'] == 5.0
+    assert result['stats'][str(students['Вера'].id)]['count'] == 1
+    with as_user(school, 'klass'):
+        data = call('grid_data', school['teachings']['5А math'].id, None)
+    assert data['marks'][str(task['id'])][str(students['Вера'].id)][1] == '4'
+
+
+def test_stale_batch_refused(school):
+    "A batch on data read before another save is refused, nothing saved"
+    lesson_id = school['lessons']['today 2']
+    students = school['students']
+    with as_user(school, 'klass'):
+        data = call('grid_data', school['teachings']['5А math'].id, None)
+        read = next(l['timestamp'] for l in data['lessons']
+            if l['id'] == lesson_id)
+        # The first tab holds the lesson and marks Вера absent
+        call('grid_save', lesson_id, {
+                'hold': True,
+                'attendance': [[students['Вера'].id, 'absent']],
+                }, timestamp=stamp(lesson_id, read))
+    with as_user(school, 'klass'):
+        # The second tab, on what it read before, marks Вера ill
+        with pytest.raises(Exception) as refusal:
+            call('grid_save', lesson_id, {
+                    'attendance': [[students['Вера'].id, 'ill']],
+                    }, timestamp=stamp(lesson_id, read))
+        Transaction().rollback()
+        assert message_pattern('school_ejournal.msg_grid_stale').match(
+            refusal.value.message)
+    with as_user(school, 'klass'):
+        data = call('grid_data', school['teachings']['5А math'].id, None)
+    assert data['attendance'][str(lesson_id)][
+        str(students['Вера'].id)] == 'absent'
+
+
+def test_refused_mark_saves_nothing_of_batch(school):
+    "A mark after its checking norm: refused, the batch's absence too"
+    lesson_id = school['lessons']['yesterday']
+    students = school['students']
+    with as_user(school, 'klass'):
+        result = call('grid_save', lesson_id, {
+                'hold': True, 'tasks': [{'type': task_type_id('О')}],
+                })
+        task, = result['lesson']['tasks']
+        timestamp = result['lesson']['timestamp']
+    with as_user(school, 'klass'):
+        with pytest.raises(Exception) as refusal:
+            call('grid_save', lesson_id, {
+                    'attendance': [[students['Вера'].id, 'absent']],
+                    'marks': [[task['id'], students['Анна'].id, '5']],
+                    }, timestamp=stamp(lesson_id, timestamp))
+        # As trytond's dispatcher does with a refused call
+        Transaction().rollback()
+        assert message_pattern('school_ejournal.msg_mark_after_norm').match(
+            refusal.value.message)
+    with as_user(school, 'klass'):
+        data = call('grid_data', school['teachings']['5А math'].id, None)
+    assert data['attendance'][str(lesson_id)][str(students['Вера'].id)] == ''
+    assert not data['marks'][str(task['id'])]
+
+
+def test_another_teacher_cannot_save(school):
+    "Сидоров teaches 6А: the lesson's own check refuses him 5А's lesson"
+    lesson_id = school['lessons']['today 3']
+    with as_user(school, 'uchitel'):
+        with pytest.raises(AccessError) as refusal:
+            call('grid_save', lesson_id, {'hold': True})
+    assert refusal.value.message
+
+
+def test_subgroup_grid_lists_its_students(school):
+    "The English group's grid lists Анна and Борис only"
+    with as_user(school, 'anglichanka'):
+        data = call('grid_data',
+            school['teachings']['5А English 1'].id, None)
+    assert sorted(names(data)) == ['Анна', 'Борис']
+    lesson = next(l for l in data['lessons']
+        if l['id'] == school['lessons']['english'])
+    assert len(data['members'][str(lesson['id'])]) == 2
+
+
+@pytest.mark.parametrize('login', ['roditel', 'uchenik'])
+def test_parent_and_student_get_nothing(school, login):
+    "A parent or a student is refused the grid's data and its saves"
+    with as_user(school, login):
+        with pytest.raises(AccessError) as refusal:
+            call('grid_data', school['teachings']['5А math'].id, None)
+        assert message_pattern('school_ejournal.msg_grid_staff_only').match(
+            refusal.value.message)
+        with pytest.raises(AccessError):
+            call('grid_save', school['lessons']['today 3'], {'hold': True})
+
+
+def test_menu_and_buttons_open_the_grid(school):
+    "The menu's address names the database; the buttons add the teaching"
+    pool_lesson = school['lessons']['today 3']
+    with as_user(school, 'klass'):
+        pool = Pool()
+        ModelData = pool.get('ir.model.data')
+        Action = pool.get('ir.action')
+        action_id = ModelData.get_id('school_ejournal', 'act_grid')
+        value, = Action.get_action_values('ir.action.url', [action_id])
+        assert value['url'] == '/%s/school/grid' % quote(DB_NAME)
+        Lesson = pool.get('school.lesson')
+        with Transaction().set_context(_check_access=True):
+            action = Lesson.open_grid([Lesson(pool_lesson)])
+        lesson = Lesson(pool_lesson)
+        assert action['url'] == '/%s/school/grid?teaching=%s&period=%s' % (
+            quote(DB_NAME), lesson.teaching.id, lesson.period.id)
+        Teaching = pool.get('school.teaching')
+        teaching = school['teachings']['5А math'].id
+        with Transaction().set_context(_check_access=True):
+            action = Teaching.open_grid([Teaching(teaching)])
+        assert action['url'].endswith('/school/grid?teaching=%s' % teaching)
+
+
+# The page, over HTTP
+
+def sign_in(login):
+    client = Client(app, Response)
+    response = client.post('/%s/session/login' % DB_NAME, base_url=HTTPS,
+        json={'params': [login, {'password': PASSWORD}, 'ru']})
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return client
+
+
+def test_page_needs_the_web_client_session(school):
+    "Without the session: 401 and no data, no script"
+    response = Client(app, Response).get(
+        '/%s/school/grid' % DB_NAME, base_url=HTTPS)
+    assert response.status_code == 401
+    text = response.get_data(as_text=True)
+    assert 'войдите' in text and 'grid.js' not in text
+    assert "default-src 'none'" in response.headers['Content-Security-Policy']
+
+
+def test_page_and_rpc_with_teacher_session(school):
+    "The teacher's web-client cookie opens the page and its RPC calls"
+    client = sign_in('klass')
+    response = client.get('/%s/school/grid?teaching=1' % DB_NAME,
+        base_url=HTTPS)
+    assert response.status_code == 200
+    assert 'grid.js' in response.get_data(as_text=True)
+    script = client.get('/%s/school/grid/grid.js' % DB_NAME, base_url=HTTPS)
+    assert script.status_code == 200
+    assert 'javascript' in script.headers['Content-Type']
+    assert client.get('/%s/school/grid/nothing.js' % DB_NAME,
+        base_url=HTTPS).status_code == 404
+    answer = client.post('/%s/rpc/' % DB_NAME, base_url=HTTPS, json={
+            'id': 1, 'method': 'model.school.lesson.grid_data',
+            'params': [school['teachings']['5А math'].id, None, {}]})
+    data = json.loads(answer.get_data(as_text=True))
+    assert 'error' not in data, data
+    assert len(data['result']['students']) == 3
+
+
+@pytest.mark.parametrize('login', ['roditel', 'uchenik'])
+def test_page_refused_to_parent_and_student(school, login):
+    "Signed in as a parent or a student: 403, no script, no data"
+    client = sign_in(login)
+    response = client.get('/%s/school/grid' % DB_NAME, base_url=HTTPS)
+    assert response.status_code == 403
+    assert 'grid.js' not in response.get_data(as_text=True)
+    answer = client.post('/%s/rpc/' % DB_NAME, base_url=HTTPS, json={
+            'id': 1, 'method': 'model.school.lesson.grid_data',
+            'params': [school['teachings']['5А math'].id, None, {}]})
+    data = json.loads(answer.get_data(as_text=True))
+    assert 'result' not in data and data['error'], data
+
+
+def test_closed_period_refused(school):
+    "A lesson of a closed period: the period's message, nothing saved"
+    q1 = school['periods'][1]
+    teaching = school['teachings']['5А math'].id
+    with Transaction().start(DB_NAME, 0) as transaction:
+        pool = Pool()
+        Lesson = pool.get('school.lesson')
+        Period = pool.get('school.period')
+        date = Period(q1.id).start_date
+        while date.weekday() > 4:
+            date += dt.timedelta(days=1)
+        lesson, = Lesson.create([{
+                    'teaching': teaching, 'date': date, 'number': 6}])
+        Lesson.hold([lesson])
+        lesson_id = lesson.id
+        Period.write([Period(q1.id)], {'state': 'closed'})
+        transaction.commit()
+    students = school['students']
+    with as_user(school, 'klass'):
+        data = call('grid_data', teaching, q1.id)
+        assert data['period']['state'] == 'closed'
+        with pytest.raises(Exception) as refusal:
+            call('grid_save', lesson_id, {
+                    'attendance': [[students['Анна'].id, 'absent']]})
+        Transaction().rollback()
+        assert message_pattern(
+            'school_ejournal.msg_period_closed_modify').match(
+            refusal.value.message)
+    with as_user(school, 'klass'):
+        data = call('grid_data', teaching, q1.id)
+    assert data['attendance'][str(lesson_id)][str(students['Анна'].id)] == ''
+
+
+def test_student_not_in_class_refused(school):
+    "A student not in the class that day (left, moved, another class)"
+    lesson_id = school['lessons']['today 3']
+    students = school['students']
+    with as_user(school, 'klass'):
+        with pytest.raises(Exception) as refusal:
+            call('grid_save', lesson_id, {
+                    'hold': True,
+                    'attendance': [[students['Глеб'].id, 'absent'],
+                        [students['Анна'].id, 'ill']]})
+        Transaction().rollback()
+        assert message_pattern(
+            'school_ejournal.msg_lesson_line_student').match(
+            refusal.value.message)
+    with as_user(school, 'klass'):
+        data = call('grid_data', school['teachings']['5А math'].id, None)
+    lesson = next(l for l in data['lessons'] if l['id'] == lesson_id)
+    assert lesson['state'] == 'planned'
+    assert str(students['Глеб'].id) not in data['attendance'][str(lesson_id)]
