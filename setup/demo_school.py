@@ -1918,6 +1918,62 @@ class Generator:
                     1, counts['mark_lessons_students'])),
             counts['marks'])
 
+    def create_family_messages(self):
+        """With school_ejournal_messaging activated, what the demo's parent
+        and student find in the e-diary: a message of each child's class
+        teacher, the class's next parents' meeting and a class notice"""
+        from trytond.transaction import Transaction
+        try:
+            Thread = self.get('school.message.thread')
+        except KeyError:
+            return
+        Notice = self.get('school.notice')
+        Event = self.get('school.class.event')
+        parent = self.parents[self.roditel]
+        meeting = min(self.today + dt.timedelta(days=3), self.cal.end)
+        count = 0
+        done = set()
+        for si in sorted(self.reserved):
+            ci = self.student_class[si]
+            class_, student = self.classes[ci], self.students[si]
+            teacher = self.user_of[self.class_teacher[ci]['employee'].id]
+            with Transaction().set_user(teacher):
+                if si != self.uchenik:
+                    Thread.create([{
+                                'subject': 'Успеваемость: %s' % (
+                                    student.first_name),
+                                'kind': 'parent',
+                                'parent': parent.id,
+                                'student': student.id,
+                                'messages': [('create', [{
+                                                'body': 'Здравствуйте! '
+                                                'Прошу обратить внимание на '
+                                                'домашние задания по '
+                                                'математике на этой неделе.',
+                                                }])],
+                                }])
+                    count += 1
+                if ci in done:
+                    continue
+                done.add(ci)
+                Event.create([{
+                            'class_': class_.id,
+                            'date': meeting,
+                            'title': 'Родительское собрание',
+                            'description': 'В 18:00 в кабинете класса: '
+                            'итоги четверти и экскурсия.',
+                            }])
+                Notice.create([{
+                            'date': self.today,
+                            'title': 'Сменная обувь',
+                            'body': 'С понедельника вход в школу только '
+                            'в сменной обуви.',
+                            'audience': 'class',
+                            'class_': class_.id,
+                            }])
+                count += 2
+        self.step("family messages, class events and notices", count)
+
     def run(self):
         self.check_absent()
         print("demo_school: %s, year %s, %d students, %d parallel(s), "
@@ -1945,6 +2001,7 @@ class Generator:
             self.create_plans()
             self.fill_journal()
             self.create_control_schedule()
+            self.create_family_messages()
 
 
 def main(argv=None):
