@@ -295,7 +295,7 @@ class SubjectSummary(ValidationMixin, ModelSQL, ModelView):
         Mark = pool.get('school.mark')
         query = Mark.average_query(
             group_by=('student', 'class_', 'subject', 'period'),
-            columns=[lambda mark, lesson: Min(mark.id).as_('id')])
+            aggregates=[lambda mark, lesson: Min(mark.id).as_('id')])
         return query.select(
             *(Column(query, n) for n in [
                     'id', 'student', 'class_', 'subject', 'period']),

@@ -144,17 +144,26 @@ class StaffJobsTestCase(unittest.TestCase):
                         ('student', '=', self.students[name].id),
                         ('lesson.date', '=', TODAY),
                         ]))
-        # Сидоров is no class teacher of 5А: refused, nothing changed
-        self.as_user('uchitel')
+        # Сидоров, class teacher of 6А, may not open Вера of 5А at all;
+        # Петрова teaches Дима's 1А but does not lead it: refused, naming
+        # him
         Student = Model.get('school.student')
-        vera = Student(self.students['Вера'].id)
-        wizard = Wizard('school.attendance.day_reason', [vera])
+        self.as_user('uchitel')
+        with self.assertRaises(AccessError):
+            wizard = Wizard('school.attendance.day_reason',
+                [Student(self.students['Вера'].id)])
+            wizard.form.date = TODAY
+            wizard.form.reason = 'excused'
+            wizard.execute('set_')
+        self.as_user('klass')
+        wizard = Wizard('school.attendance.day_reason',
+            [Student(self.students['Дима'].id)])
         wizard.form.date = TODAY
-        wizard.form.reason = 'excused'
+        wizard.form.reason = 'ill'
         with self.assertRaises(AccessError) as cm:
             wizard.execute('set_')
-        self.assertIn('Смирнова Вера', cm.exception.message)
-        self.as_user('klass')
+        self.assertIn('Смирнов Дима', cm.exception.message)
+        self.assertIn('not in a class you lead', cm.exception.message)
         self.assertEqual(reasons('Вера'), ['absent'])
 
         # Петрова, class teacher of 5А, sets Анна's day as ill from her
@@ -218,9 +227,9 @@ class StaffJobsTestCase(unittest.TestCase):
         quarter = self.school['periods'][2]
         # A class teacher may not
         self.as_user('klass')
-        wizard = Wizard('school.grade.compute_all')
-        wizard.form.period = Period(quarter.id)
         with self.assertRaises(AccessError):
+            wizard = Wizard('school.grade.compute_all')
+            wizard.form.period = Period(quarter.id)
             wizard.execute('compute')
 
         # Closing without grades: the deputy is warned, with how many
@@ -263,11 +272,11 @@ class StaffJobsTestCase(unittest.TestCase):
             Lang.write([russian], {'translatable': True})
             transaction.commit()
         self.as_user('klass')
-        wizard = Wizard('school.staff.add')
-        wizard.form.last_name = 'Кузнецова'
-        wizard.form.first_name = 'Дарья'
-        wizard.form.login = 'kuznecova'
         with self.assertRaises(AccessError):
+            wizard = Wizard('school.staff.add')
+            wizard.form.last_name = 'Кузнецова'
+            wizard.form.first_name = 'Дарья'
+            wizard.form.login = 'kuznecova'
             wizard.execute('add')
 
         self.as_user('sysadmin')
