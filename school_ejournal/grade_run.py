@@ -105,10 +105,12 @@ class ComputeAllGradesStart(RPCGuardMixin, ModelView):
         Period = pool.get('school.period')
         Date = pool.get('ir.date')
         today = Date.today()
+        # The term of today, a quarter rather than a half-year (most
+        # classes are graded by quarters); in holidays the last ended
         periods = Period.search([
                 ('start_date', '<=', today),
                 ('state', '=', 'open'),
-                ], order=[('end_date', 'DESC'), ('kind', 'ASC')], limit=1)
+                ], order=[('start_date', 'DESC'), ('kind', 'DESC')], limit=1)
         return periods[0].id if periods else None
 
 
