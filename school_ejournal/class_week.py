@@ -148,7 +148,7 @@ class ClassWeek(ValidationMixin, ModelSQL, ModelView):
                     where=mark.student.in_(students)
                     & (mark.date >= monday) & (mark.date <= saturday)
                     & (mark.cancelled == Literal(False)),
-                    order_by=[mark.date, lesson.number, mark.id]))
+                    order_by=[mark.date, lesson.number, mark.task, mark.id]))
             for student, class_, date, value in cursor:
                 marks[student, class_, _date(date)].append(value)
         result = {n: {} for n in names}
@@ -328,7 +328,7 @@ class SubjectSummary(ValidationMixin, ModelSQL, ModelView):
                     where=mark.student.in_(students)
                     & (mark.cancelled == Literal(False))
                     & (mark.points != Null),
-                    order_by=[mark.date, mark.id]))
+                    order_by=[mark.date, mark.lesson, mark.task, mark.id]))
             for student, class_, subject, period, value in cursor:
                 by_key[student, class_, subject, period].append(value)
         return {s.id: ' '.join(by_key.get((
