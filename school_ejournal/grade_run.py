@@ -32,16 +32,23 @@ def missing_grades(period):
     Line = pool.get('school.lesson.line')
     Grade = pool.get('school.grade')
     Class = pool.get('school.class')
+    Level = pool.get('school.level')
     Subject = pool.get('school.subject')
     lesson = Lesson.__table__()
     line = Line.__table__()
     grade = Grade.__table__()
+    class_ = Class.__table__()
+    level = Level.__table__()
     cursor = Transaction().connection.cursor()
-    # One row a student and teaching, then the ones without a grade
+    # One row a student and teaching of the levels given marks, then the
+    # ones without a grade
     attended = (line
         .join(lesson, condition=line.lesson == lesson.id)
+        .join(class_, condition=lesson.class_ == class_.id)
+        .join(level, condition=class_.level == level.id)
         .select(lesson.teaching, lesson.class_, lesson.subject, line.student,
-            where=(lesson.period == period.id) & (lesson.state == 'held'),
+            where=(lesson.period == period.id) & (lesson.state == 'held')
+            & (level.marks == Literal(True)),
             group_by=[lesson.teaching, lesson.class_, lesson.subject,
                 line.student]))
     cursor.execute(*attended
@@ -153,9 +160,11 @@ class ComputeAllGrades(ValidationWizardMixin, Wizard):
         if not user_in('school_admin', 'deputy_academic'):
             raise AccessError(gettext(
                     'school_ejournal.msg_grade_compute_all_deputy'))
+        # The levels without marks (the 1st classes) have no term grades
         domain = [
             ('class_.year', '=', period.year.id),
             ('class_.level.period_kind', '=', period.kind),
+            ('class_.level.marks', '=', True),
             ]
         if class_:
             domain.append(('class_', '=', class_.id))
