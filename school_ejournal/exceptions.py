@@ -55,3 +55,7 @@ class PlanError(ValidationError):
 
 class ClosedFieldError(AccessError):
     "A field is written only by the journal itself or fixed at creation"
+
+
+class StaffError(UserError):
+    pass

@@ -126,14 +126,15 @@ class Mark(
         return values
 
     @classmethod
-    def average_query(cls, where=None, group_by=('student',)):
+    def average_query(cls, where=None, group_by=('student',), aggregates=()):
         """Return the SQL query of (*group_by, weighted, weights, count):
         the sums of points × task type weight and of weights, and the number
         of the numeric marks not cancelled, grouped by columns of the mark
         (student, lesson, task, type, date) or of its lesson (teaching,
         class_, subject, period).  where is a function of the (mark,
         lesson) tables returning a condition.  weighted_average() turns the
-        sums into the average."""
+        sums into the average.  aggregates are more columns, as functions
+        of the (mark, lesson) tables, given after the count."""
         pool = Pool()
         Lesson = pool.get('school.lesson')
         TaskType = pool.get('school.task.type')
@@ -155,6 +156,7 @@ class Mark(
                 Sum(type_.weight * mark.points).as_('weighted'),
                 Sum(type_.weight).as_('weights'),
                 Count(mark.id).as_('count'),
+                *(a(mark, lesson) for a in aggregates),
                 where=condition,
                 group_by=columns))
 

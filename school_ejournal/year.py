@@ -229,6 +229,8 @@ class Period(
                 raise PeriodTransitionError(gettext(
                         'school_ejournal.msg_period_close_previous_open',
                         period=period.rec_name, other=earlier[0].rec_name))
+        from .grade_run import warn_missing_grades
+        warn_missing_grades(periods)
 
     @classmethod
     @ModelView.button

@@ -488,3 +488,287 @@ def test_admin_enrols_student_by_order(watched_sao, school):
         "WHERE s.last_name = 'Новикова' AND s.first_name = 'Алиса'")
     assert enrolments == [('5А', date)], enrolments
     _effort(user, 'admin enrols a new student by order')
+
+
+# --- The staff's daily tools (issue 7) ---------------------------------------
+
+DOC_IMAGES = bs.MODULE / 'doc' / 'images'
+
+
+def _doc_image(sao, shots_dir, name):
+    """Save a screenshot of the guide: in the module's doc/images with
+    SCHOOL_SCREENSHOTS=1 (the guide's pictures are regenerated so), else
+    beside the other screenshots"""
+    if os.environ.get('SCHOOL_SCREENSHOTS') == '1':
+        DOC_IMAGES.mkdir(parents=True, exist_ok=True)
+        path = DOC_IMAGES / name
+    else:
+        path = shots_dir / name
+    return sao.screenshot(path)
+
+
+def _menu(user, sao, label):
+    "Click the menu entry of the school labelled label"
+    page = sao.page
+    sao.expand_menu(roots={'Школа'})
+    user.click(page.locator('#menu table.tree > tbody > tr').filter(
+            has=page.locator('.column-char', has_text=re.compile(
+                    '^%s$' % re.escape(label)))).first)
+
+
+def _dialog(sao):
+    dialog = sao.page.locator('.modal.in:visible').last
+    dialog.wait_for(state='visible', timeout=15000)
+    # its fields take their defaults before anything is typed
+    sao.wait_idle(quiet=0.5)
+    return dialog
+
+
+def _dialog_button(user, sao, text):
+    dialog = _dialog(sao)
+    user.click(dialog.locator('.modal-footer button').filter(
+            has_text=re.compile('^\\s*%s\\s*$' % text)).first)
+
+
+def _pick(user, widget, name, text):
+    "Type text in the Many2One name of widget, pick the first proposal"
+    widget.locator('input[name=%s]' % name).fill('')
+    user.type(widget.locator('input[name=%s]' % name), text, leave=False)
+    proposal = widget.locator('li.completion:visible').first
+    proposal.wait_for(state='visible', timeout=15000)
+    user.click(proposal)
+
+
+def _rows(pane):
+    rows = pane.locator('.treeview table.tree > tbody > tr')
+    rows.first.wait_for()
+    return rows
+
+
+def _employee_ids(school, login):
+    user_id, _ = school.user(login)
+    return [e for e, in school.query(
+            'SELECT employee FROM res_user WHERE id = ? '
+            'UNION SELECT employee FROM "res_user-company_employee" '
+            'WHERE "user" = ?', user_id, user_id) if e]
+
+
+def test_class_teacher_week_and_day_reason(watched_sao, school, shots_dir):
+    """The class teacher sees her class's week as students × days and
+    gives a whole day's absences of a student one reason"""
+    today = dt.date.today()
+    employees = _employee_ids(school, 'klass')
+    # The latest day of an open period with absences of a student of her
+    # class, the day with most of them first
+    rows = school.query(
+        'SELECT l.date, n.student, COUNT(*) FROM school_lesson_attendance n '
+        'JOIN school_lesson l ON l.id = n.lesson '
+        'JOIN school_class c ON c.id = l.class_ '
+        'JOIN school_period p ON p.id = l.period '
+        "WHERE l.state = 'held' AND p.state = 'open' AND l.date <= ? "
+        "AND n.attendance IN ('absent', 'ill', 'excused') "
+        'AND c.class_teacher IN (%s) GROUP BY l.date, n.student '
+        'ORDER BY COUNT(*) >= 2 DESC, l.date DESC, COUNT(*) DESC LIMIT 1'
+        % ','.join('?' * len(employees)), today.isoformat(), *employees)
+    if not rows:
+        pytest.skip('no absence in the class of klass in an open period')
+    date, student_id, count = rows[0]
+    date = dt.date.fromisoformat(date)
+    (last, first, middle), = school.query(
+        'SELECT last_name, first_name, middle_name FROM school_student '
+        'WHERE id = ?', student_id)
+
+    def reasons():
+        return sorted(a for a, in school.query(
+                'SELECT n.attendance FROM school_lesson_attendance n '
+                'JOIN school_lesson l ON l.id = n.lesson '
+                'WHERE n.student = ? AND l.date = ? '
+                "AND n.attendance IN ('absent', 'ill', 'excused')",
+                student_id, date.isoformat()))
+    before = reasons()
+    reason, label = (('ill', 'Б (болезнь)') if 'ill' not in before
+        else ('excused', 'УП (уважительная причина)'))
+
+    sao, watch = watched_sao
+    sao.login('klass')
+    user = bs.User(sao)
+    _menu(user, sao, 'Неделя моего класса')
+    pane = user.pane()
+    rows = _rows(pane)
+    monday = today - dt.timedelta(days=today.weekday())
+    if date < monday:
+        # Another week: its day typed in the week's field
+        field = pane.locator('input[name=date]').first
+        field.fill('')
+        user.type(field, date.strftime('%d.%m.%Y'), leave=False)
+        user.press('Enter')
+    row = rows.filter(has_text=last).filter(has_text=first).first
+    row.wait_for()
+    headers = [h.text_content().strip()
+        for h in pane.locator('.treeview table.tree > thead th').all()]
+    day = ['Пн', 'Вт', 'Ср', 'Чт', 'Пт', 'Сб'][date.weekday()]
+    cell = row.locator('td').nth(headers.index(day)).inner_text()
+    assert re.search('Н|Б|УП', cell), (day, cell, headers)
+    _doc_image(sao, shots_dir, 'class-week.png')
+    user.click(row.locator('td').nth(headers.index(day)))
+    user.click(pane.locator('nav.toolbar button#action'))
+    user.click(pane.locator('nav.toolbar .dropdown-menu a').filter(
+            has_text='Причина пропусков за день').first)
+    dialog = _dialog(sao)
+    assert (dialog.locator('input[name=date]').input_value()
+        == date.strftime('%d.%m.%Y'))
+    user.select(dialog.locator('select[name=reason]'), label)
+    _doc_image(sao, shots_dir, 'day-reason.png')
+    _dialog_button(user, sao, 'Поставить')
+    problems = watch.take()
+    assert not problems, problems
+
+    assert reasons() == [reason] * len(before), (before, reasons())
+    # The history keeps the reasons before
+    history = {a for a, in school.query(
+            'SELECT n.attendance FROM school_lesson_line__history n '
+            'JOIN school_lesson l ON l.id = n.lesson '
+            'WHERE n.student = ? AND l.date = ?',
+            student_id, date.isoformat())}
+    assert set(before) <= history, (before, history)
+    _effort(user, 'klass sets the reason of %d absences of a day' % count)
+
+
+def test_class_teacher_marks_by_subject(watched_sao, school, shots_dir):
+    "The class teacher opens a student's marks by subject with averages"
+    sao, watch = watched_sao
+    sao.login('klass')
+    user = bs.User(sao)
+    _menu(user, sao, 'Учащиеся моего класса')
+    pane = user.pane()
+    rows = _rows(pane)
+    user.click(rows.first.locator('td:visible').last, double=True)
+    pane.locator('.form:visible').first.wait_for()
+    user.click(pane.locator('nav.toolbar button#relate'))
+    user.click(pane.locator('nav.toolbar .dropdown-menu a').filter(
+            has_text='Отметки по предметам').first)
+    pane = user.pane()
+    rows = _rows(pane)
+    tab = sao.tab()
+    assert 'Средний взвешенный балл' in tab['headers'], tab['headers']
+    column = tab['headers'].index('Средний взвешенный балл')
+    assert tab['rows'] and all(
+        re.match(r'^\d[,.]\d\d$', r[column]) for r in tab['rows']), tab
+    _doc_image(sao, shots_dir, 'marks-by-subject.png')
+    problems = watch.take()
+    assert not problems, problems
+    _effort(user, "klass opens a student's marks by subject")
+
+
+def test_deputy_computes_grades_and_is_warned(watched_sao, school, shots_dir):
+    """The deputy computes the term grades of a class with a summary, then
+    is warned before closing the period with grades missing elsewhere"""
+    today = dt.date.today().isoformat()
+    periods = school.query(
+        "SELECT p.id, p.name FROM school_period p "
+        "JOIN school_level v ON v.period_kind = p.kind "
+        "JOIN school_class c ON c.level = v.id AND c.name = '5А' "
+        "JOIN school_year y ON y.id = c.year AND y.id = p.year "
+        "WHERE p.state = 'open' AND p.start_date <= ? "
+        "ORDER BY p.start_date DESC LIMIT 1", today)
+    if not periods:
+        pytest.skip('no period of 5А started and open today')
+    period_id, period_name = periods[0]
+    (period_label,), = school.query(
+        "SELECT p.name || ' ' || y.name FROM school_period p "
+        'JOIN school_year y ON y.id = p.year WHERE p.id = ?', period_id)
+    sao, watch = watched_sao
+    sao.login('zavuch')
+    user = bs.User(sao)
+    _menu(user, sao, 'Рассчитать итоговые отметки школы')
+    dialog = _dialog(sao)
+    # The period of today is proposed
+    period = dialog.locator('input[name=period]')
+    assert period.input_value() == period_label, period.input_value()
+    _pick(user, dialog, 'class_', '5А')
+    _dialog_button(user, sao, 'Рассчитать')
+    summary = _dialog(sao).locator('textarea[name=summary]')
+    summary.wait_for()
+    text = summary.input_value()
+    assert 'рассчитано' in text and '5А' in text, text
+    _doc_image(sao, shots_dir, 'grades-computed.png')
+    _dialog_button(user, sao, 'Закрыть')
+    problems = watch.take()
+    assert not problems, problems
+    (grades,), = school.query(
+        'SELECT COUNT(*) FROM school_grade g JOIN school_class c '
+        "ON c.id = g.class_ WHERE c.name = '5А' AND g.period = ?",
+        period_id)
+    assert grades and str(grades) in text, (grades, text)
+    _effort(user, 'zavuch computes the term grades of 5А')
+
+    # Closing the first open term of 5А (terms close in order): warned of
+    # the grades missing there
+    (close_id, close_name), = school.query(
+        "SELECT p.id, p.name FROM school_period p "
+        "JOIN school_level v ON v.period_kind = p.kind "
+        "JOIN school_class c ON c.level = v.id AND c.name = '5А' "
+        "JOIN school_year y ON y.id = c.year AND y.id = p.year "
+        "WHERE p.state = 'open' ORDER BY p.start_date LIMIT 1")
+    sao.close_tabs()
+    user = bs.User(sao)
+    _menu(user, sao, 'Учебные периоды')
+    pane = user.pane()
+    rows = _rows(pane)
+    row = rows.filter(has=sao.page.locator('td', has_text='Открыт')).filter(
+        has_text=close_name).first
+    user.click(row.locator('td:visible').last, double=True)
+    user.button('Закрыть')
+    user.confirm()
+    dialog = _dialog(sao)
+    text = dialog.inner_text()
+    assert 'Не выставлено итоговых отметок' in text, text
+    _doc_image(sao, shots_dir, 'period-close-warning.png')
+    _dialog_button(user, sao, 'Нет')
+    problems = [p for p in watch.take() if 'UserWarning' not in p
+        and 'Не выставлено' not in p]
+    assert not problems, problems
+    (state,), = school.query(
+        'SELECT state FROM school_period WHERE id = ?', close_id)
+    assert state == 'open'
+    _effort(user, 'zavuch tries to close %s and is warned' % close_name)
+
+
+def test_admin_adds_teacher(watched_sao, school, shots_dir):
+    "The administrator adds a teacher with a login and roles in one step"
+    sao, watch = watched_sao
+    sao.login('admin')
+    user = bs.User(sao)
+    _menu(user, sao, 'Добавить сотрудника')
+    dialog = _dialog(sao)
+    user.type(dialog.locator('input[name=last_name]'), 'Кузнецова')
+    user.type(dialog.locator('input[name=first_name]'), 'Дарья')
+    user.type(dialog.locator('input[name=middle_name]'), 'Олеговна')
+    user.type(dialog.locator('input[name=login]'), 'kuznecova')
+    user.type(dialog.locator('input[name=email]'), 'kuznecova@example.ru')
+    user.click(dialog.locator('input[name=class_teacher]'))
+    _doc_image(sao, shots_dir, 'staff-add.png')
+    _dialog_button(user, sao, 'Добавить')
+    summary = _dialog(sao).locator('textarea[name=summary]')
+    summary.wait_for()
+    text = summary.input_value()
+    assert 'Временный пароль' in text, text
+    _dialog_button(user, sao, 'Закрыть')
+    problems = watch.take()
+    assert not problems, problems
+
+    (user_id, language), = school.query(
+        'SELECT u.id, l.code FROM res_user u JOIN ir_lang l '
+        "ON l.id = u.language WHERE u.login = 'kuznecova'")
+    assert language == 'ru'
+    groups = {g for g, in school.query(
+            "SELECT d.fs_id FROM \"res_user-res_group\" r "
+            "JOIN ir_model_data d ON d.db_id = r.\"group\" "
+            "AND d.model = 'res.group' WHERE r.\"user\" = ?", user_id)}
+    assert groups == {'group_teacher', 'group_class_teacher'}, groups
+    (name, position), = school.query(
+        'SELECT p.name, e.position FROM res_user u '
+        'JOIN company_employee e ON e.id = u.employee '
+        'JOIN party_party p ON p.id = e.party WHERE u.id = ?', user_id)
+    assert (name, position) == ('Кузнецова Дарья Олеговна', 'teacher')
+    _effort(user, 'admin adds a teacher login with roles')

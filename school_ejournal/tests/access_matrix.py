@@ -94,6 +94,12 @@ MATRIX = {
     'school.grade': dict(
         school_admin='r', deputy_academic='rwcd', deputy_pastoral='r',
         class_teacher='r', teacher='rwc', parent='r', student='r'),
+    'school.class.week': dict(
+        school_admin='r', deputy_academic='r', deputy_pastoral='r',
+        class_teacher='r'),
+    'school.student.subject_summary': dict(
+        school_admin='r', deputy_academic='r', deputy_pastoral='r',
+        class_teacher='r', parent='r', student='r'),
     'school.thematic_plan': dict(
         school_admin='r', deputy_academic='rwcd', deputy_pastoral='r',
         class_teacher='r', teacher='rwcd'),
