@@ -151,19 +151,20 @@ class LessonAttendance(
                 k: v for k, v in values.items() if k in cls._mark_fields}
             other = {
                 k: v for k, v in values.items() if k not in cls._mark_fields}
-            if other:
-                try:
-                    key = tuple(sorted(other.items()))
-                    hash(key)
-                except TypeError:
-                    key = index
-                plain.setdefault(key, ([], other))[0].extend(lines)
+            # Every line goes through ModelSQL.write, even for its marks
+            # only: the model access, the record rules and the timestamp
+            # are checked there
+            try:
+                key = tuple(sorted(other.items()))
+                hash(key)
+            except TypeError:
+                key = index
+            plain.setdefault(key, ([], other))[0].extend(lines)
             if mark_values:
                 marks.append((lines, mark_values))
-        if plain:
-            super().write(*(
-                    x for lines, values in plain.values()
-                    for x in (lines, values)))
+        super().write(*(
+                x for lines, values in plain.values()
+                for x in (lines, values)))
         if marks:
             cls._save_marks(marks)
 

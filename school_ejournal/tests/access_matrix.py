@@ -45,9 +45,11 @@ MATRIX = {
     'school.parent': dict(
         school_admin='rwcd', deputy_academic='r', deputy_pastoral='r',
         class_teacher='rwc', parent='r'),
+    # Read as the student is (__access__): a teacher reads the parents of
+    # her pupils, a student her own
     'school.student.guardian': dict(
         school_admin='rwcd', deputy_academic='r', deputy_pastoral='r',
-        class_teacher='rwcd', parent='r'),
+        class_teacher='rwcd', teacher='r', parent='r', student='r'),
     'school.enrolment': dict(
         school_admin='rwc', deputy_academic='r', deputy_pastoral='r',
         class_teacher='r', teacher='r', parent='r', student='r'),

@@ -20,7 +20,7 @@ from decimal import Decimal
 from proteus import Model, Wizard
 
 from trytond.exceptions import UserError
-from trytond.model import ModelSQL, Workflow, fields
+from trytond.model import ModelSingleton, ModelSQL, ModelView, Workflow, fields
 from trytond.tests.test_tryton import drop_db
 from trytond.tests.tools import activate_modules, set_user
 from trytond.transaction import Transaction
@@ -302,10 +302,21 @@ class ClosedFieldsTestCase(unittest.TestCase):
                         ('c', lambda: Target.create(
                                 [{}], self.config.context)),
                         # An id that does not exist: nothing is removed
-                        ('d', lambda: Target.delete(
+                        ('d', lambda: Target._proxy.delete(
                                 [10 ** 8], self.config.context)),
                         ]:
                     if perm in 'rw' and id_ is None:
+                        continue
+                    # Relation tables have no RPC methods: clients reach
+                    # them through the Many2Many of their models only
+                    if not issubclass(Class, ModelView):
+                        continue
+                    # SQL views (the class week, the marks by subject) are
+                    # read only for everyone; a singleton's create writes
+                    # its one record
+                    if perm != 'r' and callable(Class.table_query):
+                        continue
+                    if perm == 'c' and issubclass(Class, ModelSingleton):
                         continue
                     with self.subTest(model=model, role=role, perm=perm):
                         set_user(user)
