@@ -7,6 +7,7 @@ from sql import Null
 from trytond.i18n import gettext
 from trytond.model import (
     Check, Index, ModelSQL, ModelView, Unique, Workflow, fields)
+from trytond.pool import Pool
 from trytond.pyson import Eval
 from trytond.transaction import Transaction
 
@@ -95,6 +96,20 @@ class Year(ValidationMixin, ModelSQL, ModelView):
                         'school_ejournal.msg_year_overlap',
                         year=year.rec_name,
                         other=cls(other[0]).rec_name))
+
+    @classmethod
+    def find(cls, company, date=None):
+        "Return the academic year of the school at the date, or None"
+        pool = Pool()
+        Date = pool.get('ir.date')
+        if date is None:
+            date = Date.today()
+        years = cls.search([
+                ('company', '=', company),
+                ('start_date', '<=', date),
+                ('end_date', '>=', date),
+                ], limit=1)
+        return years[0] if years else None
 
     def check_date(self, date, record, field):
         "Raise if the date is outside the year"
