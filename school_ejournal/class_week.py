@@ -217,7 +217,21 @@ class DayReason(ValidationWizardMixin, Wizard):
         date = Transaction().context.get('date')
         if isinstance(date, str):
             date = dt.date.fromisoformat(date)
-        values['date'] = date or Date.today()
+        today = Date.today()
+        values['date'] = date or today
+        if 'student' in values:
+            # The last day of the week, up to today, the student missed
+            monday, saturday = week_of(date or today)
+            Line = pool.get('school.lesson.attendance')
+            lines = Line.search([
+                    ('student', '=', values['student']),
+                    ('lesson.date', '>=', monday),
+                    ('lesson.date', '<=', min(saturday, today)),
+                    ('lesson.state', '=', 'held'),
+                    ('attendance', 'in', sorted(ABSENCE_REASONS)),
+                    ], order=[('lesson.date', 'DESC')], limit=1)
+            if lines:
+                values['date'] = lines[0].lesson.date
         return values
 
     def transition_set_(self):

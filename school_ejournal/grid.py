@@ -107,6 +107,8 @@ class Teaching(metaclass=PoolMeta):
     def open_grid(cls, teachings):
         "Open the class journal grid of the teaching"
         check_staff()
+        if not teachings:
+            return
         teaching = teachings[0]
         return {'url': grid_path(
                 Transaction().database.name, teaching=teaching.id)}
@@ -131,6 +133,8 @@ class Lesson(metaclass=PoolMeta):
     def open_grid(cls, lessons):
         "Open the class journal grid at the lesson's period"
         check_staff()
+        if not lessons:
+            return
         lesson = lessons[0]
         return {'url': grid_path(Transaction().database.name,
                 teaching=lesson.teaching.id, period=lesson.period.id)}

@@ -26,8 +26,8 @@ URI = os.environ.get('TRYTOND_DATABASE_URI', 'sqlite://')
 BACKEND = 'postgresql' if URI.startswith('postgresql') else 'sqlite'
 
 WRITER = r'''
-import sys, time
-backend, target, seconds = sys.argv[1], sys.argv[2], float(sys.argv[3])
+import os, sys, time
+backend, target, stop = sys.argv[1], sys.argv[2], sys.argv[3]
 if backend == 'sqlite':
     import sqlite3
     conn = sqlite3.connect(target, timeout=30)
@@ -36,9 +36,10 @@ else:
     import psycopg
     conn = psycopg.connect(target)
     mark = '%s'
-end = time.monotonic() + seconds
+# Until the test says stop (at most two minutes)
+end = time.monotonic() + 120
 n = 0
-while time.monotonic() < end:
+while not os.path.exists(stop) and time.monotonic() < end:
     # A lesson saved with its marks in one transaction
     cur = conn.cursor()
     cur.execute(f"INSERT INTO lesson (topic) VALUES ({mark})", (f"t{n}",))
@@ -142,12 +143,25 @@ def counts(db, name=None):
 
 def test_backup_while_teachers_write_then_restore(db, tmp_path):
     "A backup taken under writes restores the manifest's rows exactly"
+    stop = tmp_path / 'stop'
     writer = subprocess.Popen(
-        [sys.executable, '-c', WRITER, BACKEND, db.target(), '6'],
+        [sys.executable, '-c', WRITER, BACKEND, db.target(), str(stop)],
         stdout=subprocess.PIPE, text=True)
-    time.sleep(1.5)
+
+    def written():
+        return counts(db)['lesson'] - 1
+
+    # The teacher writes before, during and after the backup, however slow
+    # the machine
+    deadline = time.monotonic() + 60
+    while written() < 3 and time.monotonic() < deadline:
+        time.sleep(0.2)
     result = run('backup', db, '-o', tmp_path / 'backups')
     assert result.returncode == 0, result.stderr
+    after_backup = written()
+    while written() < after_backup + 3 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    stop.touch()
     saved, = writer.communicate(timeout=60)[0].split()
     assert writer.returncode == 0
     archive, = (tmp_path / 'backups').glob(f'{db.name}-*.tar.gz')

@@ -615,8 +615,22 @@ def test_class_teacher_week_and_day_reason(watched_sao, school, shots_dir):
     user.click(pane.locator('nav.toolbar .dropdown-menu a').filter(
             has_text='Причина пропусков за день').first)
     dialog = _dialog(sao)
-    assert (dialog.locator('input[name=date]').input_value()
-        == date.strftime('%d.%m.%Y'))
+    # Proposed: the last day of that week, up to today, the student missed
+    week_monday = date - dt.timedelta(days=date.weekday())
+    (last_missed,), = school.query(
+        'SELECT MAX(l.date) FROM school_lesson_attendance n '
+        'JOIN school_lesson l ON l.id = n.lesson '
+        "WHERE n.student = ? AND l.state = 'held' AND l.date >= ? "
+        "AND l.date <= ? AND n.attendance IN ('absent', 'ill', 'excused')",
+        student_id, week_monday.isoformat(),
+        min(week_monday + dt.timedelta(days=5), today).isoformat())
+    if isinstance(last_missed, str):
+        last_missed = dt.date.fromisoformat(last_missed)
+    date_field = dialog.locator('input[name=date]')
+    assert date_field.input_value() == last_missed.strftime('%d.%m.%Y')
+    if last_missed != date:
+        date_field.fill('')
+        user.type(date_field, date.strftime('%d.%m.%Y'), leave=True)
     user.select(dialog.locator('select[name=reason]'), label)
     _doc_image(sao, shots_dir, 'day-reason.png')
     _dialog_button(user, sao, 'Поставить')
@@ -626,7 +640,7 @@ def test_class_teacher_week_and_day_reason(watched_sao, school, shots_dir):
     assert reasons() == [reason] * len(before), (before, reasons())
     # The history keeps the reasons before
     history = {a for a, in school.query(
-            'SELECT n.attendance FROM school_lesson_line__history n '
+            'SELECT n.attendance FROM school_lesson_attendance__history n '
             'JOIN school_lesson l ON l.id = n.lesson '
             'WHERE n.student = ? AND l.date = ?',
             student_id, date.isoformat())}

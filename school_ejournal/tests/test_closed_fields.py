@@ -174,7 +174,7 @@ class ClosedFieldsTestCase(unittest.TestCase):
             return others[0].id if others else current
         elif type_ == 'date':
             return (current or dt.date.today()) + dt.timedelta(days=1)
-        elif type_ == 'datetime':
+        elif type_ in {'datetime', 'timestamp'}:
             return dt.datetime(2000, 1, 1)
         elif type_ == 'integer':
             return (current or 0) + 7
