@@ -193,7 +193,9 @@ class ClosedFieldsTestCase(unittest.TestCase):
         for name, Class in self.pool.iterobject():
             if not name.startswith('school.'):
                 continue
-            if issubclass(Class, ModelSQL):
+            # SQL views (table_query) are not written at all
+            if (issubclass(Class, ModelSQL)
+                    and not callable(Class.table_query)):
                 for fname, field in Class._fields.items():
                     if (field.readonly
                             and not isinstance(field, (
