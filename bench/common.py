@@ -64,6 +64,20 @@ def parser(description):
     return p
 
 
+def largest_class(database, cursor, date):
+    "Return (id, name, students) of the largest class with marks at date"
+    cursor.execute(database.sql(
+            'SELECT c.id, c.name, COUNT(DISTINCT e.student) '
+            'FROM school_class c '
+            'JOIN school_level l ON l.id = c.level '
+            'JOIN school_enrolment e ON e.class_ = c.id '
+            'WHERE l.marks = %s AND e.start_date <= %s '
+            'AND (e.end_date IS NULL OR e.end_date >= %s) '
+            'GROUP BY c.id, c.name ORDER BY 3 DESC, c.id'),
+        (True, date, date))
+    return cursor.fetchone()
+
+
 def percentile(values, fraction):
     "Nearest-rank percentile"
     ordered = sorted(values)

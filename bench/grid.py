@@ -30,7 +30,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import Client, Database, Server, parser, say, summary  # noqa: E402
+from common import (  # noqa: E402
+    Client, Database, Server, largest_class, parser, say, summary)
 
 MARKS_PER_LESSON = 30
 VALUES = ['5', '4', '4', '3', '5', '4', '3', '2', '4', '5']
@@ -56,15 +57,7 @@ def main():
     cursor = conn.cursor()
     today = dt.date.today()
 
-    cursor.execute(sql('SELECT c.id, c.name, COUNT(DISTINCT e.student) '
-            'FROM school_class c '
-            'JOIN school_level l ON l.id = c.level '
-            'JOIN school_enrolment e ON e.class_ = c.id '
-            'WHERE l.marks = %s AND e.start_date <= %s '
-            'AND (e.end_date IS NULL OR e.end_date >= %s) '
-            'GROUP BY c.id, c.name ORDER BY 3 DESC, c.id'),
-        (True, today, today))
-    class_id, class_name, size = cursor.fetchone()
+    class_id, class_name, size = largest_class(database, cursor, today)
     cursor.execute(sql('SELECT l.teaching, l.period, COUNT(*) '
             'FROM school_lesson l '
             'WHERE l.class_ = %s AND l.subgroup IS NULL '

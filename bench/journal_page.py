@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import (  # noqa: E402
-    Client, Database, RPCError, Server, parser, say, summary)
+    Client, Database, RPCError, Server, largest_class, parser, say, summary)
 
 
 def main():
@@ -37,15 +37,7 @@ def main():
     cursor = conn.cursor()
     today = dt.date.today()
 
-    cursor.execute(sql('SELECT c.id, c.name, COUNT(DISTINCT e.student) '
-            'FROM school_class c '
-            'JOIN school_level l ON l.id = c.level '
-            'JOIN school_enrolment e ON e.class_ = c.id '
-            'WHERE l.marks = %s AND e.start_date <= %s '
-            'AND (e.end_date IS NULL OR e.end_date >= %s) '
-            'GROUP BY c.id, c.name ORDER BY 3 DESC, c.id'),
-        (True, today, today))
-    class_id, class_name, size = cursor.fetchone()
+    class_id, class_name, size = largest_class(database, cursor, today)
     # The whole-class teaching and period with the most held lessons
     cursor.execute(sql('SELECT l.teaching, l.period, COUNT(*), '
             'SUM(CASE WHEN l.state = %s THEN 1 ELSE 0 END) '

@@ -25,7 +25,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import Client, Database, Server, parser, say, summary  # noqa: E402
+from common import (  # noqa: E402
+    Client, Database, Server, largest_class, parser, say, summary)
 
 STATUSES = ['absent', 'ill', 'excused', 'late']
 MARKS_PER_LESSON = 30
@@ -45,15 +46,7 @@ def main():
     since = today - dt.timedelta(days=6)
 
     # The largest class with marks, and its whole-class lessons since then
-    cursor.execute(sql('SELECT c.id, c.name, COUNT(DISTINCT e.student) '
-            'FROM school_class c '
-            'JOIN school_level l ON l.id = c.level '
-            'JOIN school_enrolment e ON e.class_ = c.id '
-            'WHERE l.marks = %s AND e.start_date <= %s '
-            'AND (e.end_date IS NULL OR e.end_date >= %s) '
-            'GROUP BY c.id, c.name ORDER BY 3 DESC, c.id'),
-        (True, today, today))
-    class_id, class_name, size = cursor.fetchone()
+    class_id, class_name, size = largest_class(database, cursor, today)
     cursor.execute(sql('SELECT l.id, l.date, l.number, l.state, l.teacher, '
             'u.id, u.login FROM school_lesson l '
             'JOIN "res_user-company_employee" r ON r.employee = l.teacher '
