@@ -174,7 +174,7 @@ class Grade(
         students = set()
         line = Line.__table__()
         for sub_ids in grouped_slice(list(teachings), MAX_QUERY_PARAMS):
-            def in_teachings(column, ids=sub_ids):
+            def in_teachings(column, ids=list(sub_ids)):
                 return fields.SQL_OPERATORS['in'](column, ids)
             cursor.execute(*Mark.average_query(
                     where=lambda mark, lesson: in_teachings(lesson.teaching)

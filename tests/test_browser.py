@@ -525,8 +525,8 @@ def test_admin_transfers_student_by_order(watched_sao, school):
         _menu(user, sao, 'Классы')
         pane = user.pane()
         user.click(pane.locator('nav.toolbar button#new_'))
-        user.pick(pane, 'year', year_name)
-        user.pick(pane, 'level', level_name)
+        _pick(user, pane, 'year', year_name)
+        _pick(user, pane, 'level', level_name)
         user.type(pane.locator('input[name=letter]'), 'Б')
         assert pane.locator('input[name=name]').input_value() == '7Б'
         user.save()
