@@ -878,6 +878,9 @@ def test_deputy_computes_whole_school(watched_sao, school):
         pytest.skip('no period of 5А started and open today')
     (period_id,), = periods
     sao, watch = watched_sao
+    # A batch job of the whole school: the deputy waits for its summary
+    compute = 'wizard.school.grade.compute_all.execute'
+    watch.batch[compute] = 30
     sao.login('zavuch')
     user = bs.User(sao)
     _menu(user, sao, 'Рассчитать итоговые отметки школы')
@@ -902,4 +905,6 @@ def test_deputy_computes_whole_school(watched_sao, school):
     assert match, text
     assert [int(g) for g in match.groups()] == [grades, classes, subjects], (
         text, counts)
-    _effort(user, 'zavuch computes the term grades of the whole school')
+    _effort(user, 'zavuch computes the term grades of the whole school '
+        '(%d grades in %.1f s, load %.1f)' % (
+            grades, max(watch.times[compute]), os.getloadavg()[0]))
