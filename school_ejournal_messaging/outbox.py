@@ -487,7 +487,10 @@ def send_email(row):
         except (OSError, smtplib.SMTPServerDisconnected) as e:
             raise Temporary(_describe(e)) from e
         try:
-            server.data(message.as_bytes())
+            # CRLF line ends: smtplib adds none to bytes, and a message of
+            # bare LF is one line longer than SMTP's 1000 characters
+            server.data(message.as_bytes(
+                    policy=message.policy.clone(linesep='\r\n')))
         except smtplib.SMTPDataError as e:
             _check_reply(e.smtp_code, e.smtp_error)
         except (OSError, smtplib.SMTPServerDisconnected, socket.timeout) as e:
