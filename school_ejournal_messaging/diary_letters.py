@@ -13,8 +13,7 @@ to letters (a student) answers 404 like an unknown address.
 from urllib.parse import quote
 
 from trytond.model.exceptions import AccessError
-from trytond.protocols.wrappers import (
-    Response, with_pool, with_transaction)
+from trytond.protocols.wrappers import Response, with_pool, with_transaction
 from trytond.wsgi import app
 
 from .diary_messages import _family_page
