@@ -105,7 +105,7 @@ class ImportTestCase(unittest.TestCase):
         self.assertEqual(
             sorted((l.student.file_number, l.class_.name)
                 for l in order.lines),
-            [('Н-0101', '5А'), ('Н-0102', '5Б'), ('Н-0103', '6А')])
+            [('Н-0101', '5А'), ('Н-0102', '1А'), ('Н-0103', '6А')])
 
         # Again: all unchanged, the draft order as it was
         wizard = self.preview('students', sample('students.xlsx'),
@@ -119,10 +119,20 @@ class ImportTestCase(unittest.TestCase):
         wizard = self.preview('students', sample('students.xlsx'),
             'students.xlsx')
         self.assertEqual({a for _, a in self.actions(wizard)}, {'unchanged'})
+        # (the students of the test school have no personal file: refused
+        # for it, the others unchanged)
         data = self.export('students')
         wizard = self.preview('students', data, 'students.xlsx')
         self.assertTrue(wizard.form.lines)
-        self.assertEqual({a for _, a in self.actions(wizard)}, {'unchanged'})
+        for line in wizard.form.lines:
+            if line.action == 'refused':
+                self.assertIn('column 1 "Личное дело": the cell is empty',
+                    line.message)
+            else:
+                self.assertEqual(line.action, 'unchanged', line.name)
+        self.assertIn('Кузнецов Артём Игоревич',
+            [line.name for line in wizard.form.lines
+                if line.action == 'unchanged'])
 
         # A change of class goes into a transfer order, a new address is a
         # change of the student
