@@ -1332,7 +1332,7 @@ class ClassCompleteness(ModelSQL, ModelView):
         return query.select(
             class_.id.as_('id'), class_.id.as_('class_'),
             class_.company.as_('company'), class_.year.as_('year'),
-            Count(Literal('*')).as_('students'),
+            Count(enrolment.id).as_('students'),
             *(Sum(Case((c, 1), else_=0)).as_(n)
                 for n, c in missing.items()),
             Sum(Case((incomplete, 0), else_=1)).as_('complete'),
