@@ -313,3 +313,43 @@ class ImportTestCase(unittest.TestCase):
                     wizard.form.filename = 'classes.csv'
                     wizard.execute('preview' if 'import' in name
                         else 'export')
+
+    def test_bad_rows_of_other_lists(self):
+        "Parents, staff and classes: each bad row with its row and column"
+        rows = [
+            ['Н-9999', 'Павлова', 'Ирина', '', 'мать', '', '', '', ''],
+            ['', 'Павлова', 'Ирина', '', 'тётя', '8 (913) 1', '', '', 'ага'],
+            ]
+        wizard = self.preview('parents', csv_bytes('parents', rows),
+            'p.csv')
+        first, second = wizard.form.lines
+        self.assertEqual((first.action, second.action),
+            ('refused', 'refused'))
+        self.assertIn('Row 2, column 1 "Личное дело ученика": there is no '
+            'student with the personal file "Н-9999"', first.message)
+        for part in ['column 1 "Личное дело ученика": the cell is empty',
+                'column 5 "Кем приходится": "тётя" is not one of',
+                'column 6 "Телефон"', 'column 9 "Законный представитель"']:
+            self.assertIn(part, second.message)
+
+        rows = [
+            ['roditel', 'Смирнова', 'Мария', '', 'учитель', '', 'учитель'],
+            ['novikov', 'Новиков', 'Пётр', '', 'сторож', '', 'директор'],
+            ]
+        wizard = self.preview('staff', csv_bytes('staff', rows), 's.csv')
+        first, second = wizard.form.lines
+        self.assertIn('Row 2, column 1 "Логин": the login "roditel" '
+            'belongs to someone who is not on the staff', first.message)
+        self.assertIn('column 5 "Должность": "сторож"', second.message)
+        self.assertIn('column 7 "Роли": "директор" is not a role',
+            second.message)
+
+        rows = [['7А', '7', 'А', '', ''], ['5А', '5', 'А', 'klass', '101']]
+        wizard = self.preview('classes', csv_bytes('classes', rows),
+            'c.csv')
+        first, second = wizard.form.lines
+        self.assertIn('Row 2, column 2 "Параллель": there is no level 7',
+            first.message)
+        self.assertEqual((second.action, second.changes),
+            ('change', 'Кабинет'))
+        wizard.execute('end')
