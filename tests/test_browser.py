@@ -862,6 +862,64 @@ def test_admin_adds_teacher(watched_sao, school, shots_dir):
     _effort(user, 'admin adds a teacher login with roles')
 
 
+# --- Lists from files (issue 11) ---------------------------------------------
+
+def test_admin_imports_students(watched_sao, school):
+    """The administrator uploads the sample students, sees the preview of
+    each row and confirms: the students are written, in a draft order"""
+    today = dt.date.today().isoformat()
+    classes = school.query(
+        "SELECT c.name FROM school_class c JOIN school_year y "
+        "ON y.id = c.year WHERE c.name IN ('1А', '5А', '6А') "
+        'AND y.start_date <= ? AND y.end_date >= ?', today, today)
+    if len(classes) < 3:
+        pytest.skip('no classes 1А, 5А, 6А in a year running today '
+            '(the summer)')
+    sao, watch = watched_sao
+    sao.login('admin')
+    user = bs.User(sao)
+    _menu(user, sao, 'Импорт списков')
+    dialog = _dialog(sao)
+    dialog.locator('input[type=file]').first.set_input_files(
+        str(bs.MODULE / 'samples' / 'students.xlsx'))
+    user.clicks += 2    # the file button and the file chosen
+    user.idle()
+    user.type(dialog.locator('input[name=order_number]'), '77-у')
+    _dialog_button(user, sao, 'Просмотр')
+    dialog = _dialog(sao)
+    rows = dialog.locator('.form-one2many tbody tr')
+    rows.nth(2).wait_for(timeout=15000)
+    texts = [r.text_content() for r in rows.all()]
+    assert len(texts) == 3, texts
+    assert all('Создать' in t for t in texts), texts
+    assert 'Кузнецов Артём Игоревич' in texts[0], texts
+    summary = dialog.locator('input[name=summary]').input_value()
+    assert 'Создать: 3' in summary, summary
+    # Nothing written yet
+    assert not school.query(
+        "SELECT id FROM school_student WHERE file_number = 'Н-0101'")
+    _dialog_button(user, sao, 'Импорт')
+    summary = _dialog(sao).locator('textarea[name=summary]')
+    summary.wait_for()
+    text = summary.input_value()
+    assert 'Создано: 3' in text, text
+    _dialog_button(user, sao, 'Закрыть')
+    problems = watch.take()
+    assert not problems, problems
+    lines = school.query(
+        'SELECT s.file_number, c.name, o.kind, o.state '
+        'FROM school_order_line l JOIN school_order o ON o.id = l."order" '
+        'JOIN school_student s ON s.id = l.student '
+        'JOIN school_class c ON c.id = l.class_ '
+        "WHERE o.number = '77-у' ORDER BY s.file_number")
+    assert lines == [
+        ('Н-0101', '5А', 'enrolment', 'draft'),
+        ('Н-0102', '1А', 'enrolment', 'draft'),
+        ('Н-0103', '6А', 'enrolment', 'draft'),
+        ], lines
+    _effort(user, 'admin imports the students of a file')
+
+
 def test_deputy_computes_whole_school(watched_sao, school):
     """The deputy computes the term grades of the whole school in one run
     (no class chosen) and reads a summary that matches the journal.

@@ -116,6 +116,9 @@ MATRIX = {
     'school.thematic_plan.line': dict(
         school_admin='r', deputy_academic='rwcd', deputy_pastoral='r',
         class_teacher='r', teacher='rwcd'),
+    # The administrator's completeness of the students' personal data
+    'school.class.completeness': dict(
+        school_admin='r', deputy_academic='r', deputy_pastoral='r'),
     }
 
 
