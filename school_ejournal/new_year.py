@@ -329,12 +329,15 @@ class NewYearPlan:
         self.new_classes = new_classes
         by_class = Enrolment.students_by_class(
             [c.id for c in old_classes], self.new_start)
-        # Students named in a leaving order not yet applied stay out
+        # Students named in a leaving order of the year not yet applied
+        # stay out
         pending = defaultdict(list)
         for line in OrderLine.search([
                     ('order.company', '=', self.company.id),
                     ('order.kind', '=', 'leaving'),
                     ('order.state', '=', 'draft'),
+                    ('date', '>=', old.start_date),
+                    ('date', '<=', old.end_date),
                     ]):
             pending[line.student.id].append(line.order)
 
@@ -475,9 +478,8 @@ class NewYearPlan:
             if plan.lines:
                 sources[(t.class_.level.number, t.subject.id,
                         bool(t.elective))].append(plan)
-        keys = [k for _, k, _ in self.teachings] + sorted(
-            k for k in existing if k not in {
-                k for _, k, _ in self.teachings})
+        keys = [k for _, k, _ in self.teachings]
+        keys += [k for k in existing if k not in set(keys)]
         for key in keys:
             if key in planned:
                 continue
