@@ -273,8 +273,14 @@ class NewYearPlan:
         self.start = start
         self.old = old = start.from_year
         self.company = old.company
-        self.new_start = old.end_date + dt.timedelta(days=1)
+        # The same dates a year later; the students stay in their classes
+        # through the summer: a year ending with its lessons (26 May) is
+        # extended to the eve of the next
+        self.new_start = shift_year(old.start_date)
         self.new_end = shift_year(old.end_date)
+        self.old_end = old.end_date
+        self.summer_end = max(
+            old.end_date, self.new_start - dt.timedelta(days=1))
         self.new_name = '%s/%s' % (self.new_start.year, self.new_end.year)
         if old.periods and max(
                 p.end_date for p in old.periods) >= Date.today():
@@ -510,6 +516,10 @@ class NewYearPlan:
     def summary(self):
         "Return the text of what is to be created, empty if nothing"
         lines = []
+        if self.summer_end != self.old.end_date:
+            lines.append(gettext('school_ejournal.msg_new_year_summer',
+                    year=self.old.rec_name,
+                    date=self.summer_end.strftime('%d.%m.%Y')))
         if not self.new:
             lines.append(gettext('school_ejournal.msg_new_year_year',
                     year=self.new_name,
@@ -533,7 +543,7 @@ class NewYearPlan:
             lines.append(gettext('school_ejournal.msg_new_year_leaving',
                     number=self.start.leaving_number,
                     count=len(self.leavings), classes=', '.join(classes),
-                    date=self.old.end_date.strftime('%d.%m.%Y')))
+                    date=self.old_end.strftime('%d.%m.%Y')))
         for key, count in [
                 ('subgroups', len(self.subgroups)),
                 ('curriculum', len(self.curriculum)),
@@ -563,6 +573,8 @@ class NewYearPlan:
         old = self.old
 
         with system_context():
+            if self.summer_end != old.end_date:
+                Year.write([old], {'end_date': self.summer_end})
             if not self.new:
                 self.new, = Year.create([{
                             'company': self.company.id,
@@ -623,7 +635,7 @@ class NewYearPlan:
                             year=old.rec_name),
                         lines=[{
                                 'student': s,
-                                'date': old.end_date,
+                                'date': self.old_end,
                                 'reason': gettext(
                                     'school_ejournal'
                                     '.msg_new_year_leaving_reason',

@@ -23,7 +23,9 @@ from trytond.tests.tools import activate_modules, set_user
 from .clock import travel
 from .tools import create_employee, create_user, enrol, task_type
 
-OLD_START, OLD_END = dt.date(2025, 9, 1), dt.date(2026, 8, 31)
+# The year ends with its lessons, as the demo school's: the wizard extends
+# it through the summer, the students stay in their classes until 1 September
+OLD_START, OLD_END = dt.date(2025, 9, 1), dt.date(2026, 5, 26)
 QUARTERS = [
     (dt.date(2025, 9, 1), dt.date(2025, 10, 26)),
     (dt.date(2025, 11, 5), dt.date(2025, 12, 28)),
@@ -145,10 +147,9 @@ def build_school(config):
     # in an order not yet applied
     for number, student, state in [
             ('15-о', 'Дима', 'done'), ('16-о', 'Жанна', 'draft')]:
-        order = Order(number=number, date=dt.date(2026, 6, 30),
-            kind='leaving')
-        order.lines.new(student=students[student],
-            date=dt.date(2026, 6, 30), reason='Колледж')
+        order = Order(number=number, date=OLD_END, kind='leaving')
+        order.lines.new(student=students[student], date=OLD_END,
+            reason='Колледж')
         order.save()
         if state == 'done':
             order.click('apply')
@@ -231,13 +232,14 @@ class NewYearTestCase(unittest.TestCase):
             wizard.execute('preview')
             summary, refused = wizard.form.summary, wizard.form.refused
             self.assertFalse(wizard.form.nothing)
-            self.assertIn('2026/2027, 01.09.2026 to 31.08.2027', summary)
+            self.assertIn('2025/2026 is extended to 31.08.2026', summary)
+            self.assertIn('2026/2027, 01.09.2026 to 26.05.2027', summary)
             self.assertIn('periods copied a year later: 4', summary)
             self.assertIn('holidays copied to check: 1', summary)
             self.assertIn('Classes: 3 (5А → 6А, 6А → 7А, 9А → 10А)', summary)
             self.assertIn('Transfer order No. 45-у: 4 students', summary)
-            self.assertIn('Leaving order No. 46-о: 1 graduates of 11А',
-                summary)
+            self.assertIn('Leaving order No. 46-о: 1 graduates of 11А, '
+                'on 26.05.2026', summary)
             self.assertIn('Subgroups with their members: 1', summary)
             self.assertIn('Curriculum lines: 8', summary)
             self.assertIn('marked to check: 4', summary)
@@ -268,7 +270,8 @@ class NewYearTestCase(unittest.TestCase):
         new, = Year.find([('name', '=', '2026/2027')])
         self.assertEqual(
             (new.start_date, new.end_date, new.state),
-            (FIRST_DAY, dt.date(2027, 8, 31), 'open'))
+            (FIRST_DAY, dt.date(2027, 5, 26), 'open'))
+        self.assertEqual(Year(self.school['year'].id).end_date, LAST_DAY)
         self.assertEqual(
             [(p.sequence, p.start_date, p.end_date, p.state)
                 for p in Period.find([('year', '=', new.id)],
@@ -295,7 +298,7 @@ class NewYearTestCase(unittest.TestCase):
         for name, before, after in [
                 ('Анна', '5А', '6А'), ('Борис', '5А', '6А'),
                 ('Вера', '6А', '7А'), ('Глеб', '9А', '10А'),
-                ('Дима', None, None), ('Егор', '11А', None),
+                ('Дима', None, None), ('Егор', None, None),
                 ('Жанна', '9А', '9А')]:
             with self.subTest(student=name):
                 self.assertEqual(class_on(name, LAST_DAY), before)
@@ -308,13 +311,17 @@ class NewYearTestCase(unittest.TestCase):
                 ('class_', '=', classes['6А'].id)])
         self.assertEqual((anna.start_date, anna.start_order.id),
             (FIRST_DAY, transfer.id))
+        anna, = Enrolment.find([('student', '=', students['Анна'].id),
+                ('class_', '=', self.school['classes']['5А'].id)])
+        self.assertEqual((anna.end_date, anna.end_order.id),
+            (LAST_DAY, transfer.id))
         leaving, = Order.find([('number', '=', '46-о')])
         self.assertEqual((leaving.kind, leaving.state,
                 [l.student.id for l in leaving.lines]),
             ('leaving', 'done', [students['Егор'].id]))
         egor, = Enrolment.find([('student', '=', students['Егор'].id)])
         self.assertEqual((egor.end_date, egor.end_order.id),
-            (LAST_DAY, leaving.id))
+            (OLD_END, leaving.id))
         # The students of the class today, as the journal lists them
         with self.config.set_context(date=FIRST_DAY):
             self.assertEqual(
