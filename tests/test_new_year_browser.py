@@ -109,10 +109,9 @@ def _problems(watch):
 
 def test_admin_opens_new_year(watched_sao, school):
     "The administrator previews the new year, then opens it"
-    (old_id, old_name, old_end), = school.query(
-        'SELECT id, name, end_date FROM school_year '
+    (old_id, old_name, old_start), = school.query(
+        'SELECT id, name, start_date FROM school_year '
         'ORDER BY start_date DESC LIMIT 1')
-    new_start = dt.date.fromisoformat(old_end) + dt.timedelta(days=1)
     old_classes = dict(school.query(
             'SELECT c.name, l.number FROM school_class c '
             'JOIN school_level l ON l.id = c.level WHERE c.year = ?',
@@ -156,9 +155,13 @@ def test_admin_opens_new_year(watched_sao, school):
     problems = _problems(watch)
     assert not problems, problems
 
-    (new_id,), = school.query(
-        'SELECT id FROM school_year WHERE start_date = ?',
-        new_start.isoformat())
+    # The same dates a year later
+    (new_id, new_start), = school.query(
+        'SELECT id, start_date FROM school_year WHERE start_date > ?',
+        old_start)
+    old_start = dt.date.fromisoformat(old_start)
+    assert new_start == old_start.replace(
+        year=old_start.year + 1).isoformat(), new_start
     new_classes = dict(school.query(
             'SELECT c.name, l.number FROM school_class c '
             'JOIN school_level l ON l.id = c.level WHERE c.year = ?',
@@ -174,7 +177,7 @@ def test_admin_opens_new_year(watched_sao, school):
     (starting,), = school.query(
         'SELECT COUNT(*) FROM school_enrolment e JOIN school_class c '
         'ON c.id = e.class_ WHERE c.year = ? AND e.start_date = ?',
-        new_id, new_start.isoformat())
+        new_id, new_start)
     (moved,), = school.query(
         "SELECT COUNT(*) FROM school_order_line l JOIN school_order o "
         "ON o.id = l.\"order\" WHERE o.number = '45-у'")
