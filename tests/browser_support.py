@@ -228,9 +228,12 @@ class DemoSchool:
 
     database = 'school'
 
-    def __init__(self, students=DEMO_STUDENTS, module=MODULE_NAME):
+    def __init__(self, students=DEMO_STUDENTS, module=MODULE_NAME,
+            demo_args=()):
         self.students = students
         self.module = module
+        # more arguments of setup/demo_school.py, as ['--today', day]
+        self.demo_args = list(demo_args)
         self.tmp = Path(tempfile.mkdtemp(prefix='school-browser-'))
         self.port = free_port()
         self.url = 'http://127.0.0.1:%d/' % self.port
@@ -271,7 +274,7 @@ class DemoSchool:
         self._run('demo_school', [sys.executable,
                 REPO / 'setup' / 'demo_school.py', '-c', self.config,
                 '-d', self.database, '--students', str(self.students),
-                '--password', PASSWORD], env)
+                '--password', PASSWORD] + self.demo_args, env)
         self.start()
 
     def start(self):
