@@ -23,15 +23,17 @@ from urllib.parse import quote, urlencode
 
 from genshi.template import MarkupTemplate
 from sql import Literal
+from sql.conditionals import Coalesce
+from sql.functions import Extract
 
 from trytond import backend
 from trytond.i18n import gettext
-from trytond.model import ModelView
+from trytond.model import ModelView, fields
 from trytond.model.exceptions import AccessError
 from trytond.pool import Pool, PoolMeta
 from trytond.protocols.wrappers import HTTPStatus, Response, with_pool
 from trytond.rpc import RPC
-from trytond.tools import grouped_slice, reduce_ids
+from trytond.tools import grouped_slice, reduce_ids, sqlite_apply_types
 from trytond.transaction import Transaction
 from trytond.wsgi import app
 
@@ -224,12 +226,24 @@ class Lesson(metaclass=PoolMeta):
 
     @classmethod
     def _grid_students(cls, student_ids):
+        """Return [{id, name}] of the students in the journal's order, read
+        with one query (the rows come from the lessons' students)"""
         pool = Pool()
         Student = pool.get('school.student')
-        students = Student.browse(sorted(student_ids))
-        students = sorted(students, key=lambda s: (
-                s.last_name, s.first_name, s.middle_name or '', s.id))
-        return [{'id': s.id, 'name': s.rec_name} for s in students]
+        ModelAccess = pool.get('ir.model.access')
+        ModelAccess.check(Student.__name__, 'read')
+        student = Student.__table__()
+        cursor = Transaction().connection.cursor()
+        rows = []
+        for sub_ids in grouped_slice(sorted(student_ids),
+                backend.MAX_QUERY_PARAMS):
+            cursor.execute(*student.select(student.id, student.last_name,
+                    student.first_name, student.middle_name,
+                    where=reduce_ids(student.id, list(sub_ids))))
+            rows.extend(cursor)
+        rows.sort(key=lambda r: (r[1], r[2], r[3] or '', r[0]))
+        return [{'id': i, 'name': Student._full_name(last, first, middle)}
+            for i, last, first, middle in rows]
 
     @classmethod
     def _grid_stats(cls, teaching, period, student_ids):
@@ -240,21 +254,24 @@ class Lesson(metaclass=PoolMeta):
         cursor = Transaction().connection.cursor()
         stats = {s: {'average': None, 'count': 0, 'proposed': None,
                 'grade': None} for s in student_ids}
-        cursor.execute(*Mark.average_query(
-                where=lambda mark, lesson: (lesson.teaching == teaching.id)
-                & (lesson.period == period.id)))
-        for student, weighted, weights, count in cursor:
-            if student in stats:
+        grade = Grade.__table__()
+        for sub_ids in grouped_slice(sorted(stats), backend.MAX_QUERY_PARAMS):
+            sub_ids = list(sub_ids)
+            cursor.execute(*Mark.average_query(
+                    where=lambda mark, lesson: (
+                        lesson.teaching == teaching.id)
+                    & (lesson.period == period.id)
+                    & reduce_ids(mark.student, sub_ids)))
+            for student, weighted, weights, count in cursor:
                 stats[student]['average'] = _number(
                     weighted_average(weighted, weights))
                 stats[student]['count'] = count
-        grade = Grade.__table__()
-        cursor.execute(*grade.select(
-                grade.student, grade.proposed, grade.value,
-                where=(grade.teaching == teaching.id)
-                & (grade.period == period.id)))
-        for student, proposed, value in cursor:
-            if student in stats:
+            cursor.execute(*grade.select(
+                    grade.student, grade.proposed, grade.value,
+                    where=(grade.teaching == teaching.id)
+                    & (grade.period == period.id)
+                    & reduce_ids(grade.student, sub_ids)))
+            for student, proposed, value in cursor:
                 stats[student]['proposed'] = proposed
                 stats[student]['grade'] = value
         return {str(k): v for k, v in stats.items()}
@@ -273,9 +290,7 @@ class Lesson(metaclass=PoolMeta):
         for model in [Line, Task, Mark]:
             ModelAccess.check(model.__name__, 'read')
         ids = [l.id for l in lessons]
-        heads = cls.read(ids, [
-                'date', 'number', 'state', 'topic', 'homework', '_timestamp',
-                'teacher', 'actual_teacher'])
+        heads = cls._grid_heads(ids)
         members = {i: [] for i in ids}
         attendance = {i: {} for i in ids}
         tasks = {i: [] for i in ids}
@@ -320,27 +335,63 @@ class Lesson(metaclass=PoolMeta):
             for task_id, student_id, mark_id, value in cursor:
                 marks.setdefault(str(task_id), {})[str(student_id)] = [
                     mark_id, value]
-        employees = set(Pool().get('res.user').get_employees())
         columns = []
         for head in heads:
-            columns.append({
-                    'id': head['id'],
-                    'date': _date(head['date']),
-                    'number': head['number'],
-                    'state': head['state'],
-                    'topic': head['topic'] or '',
-                    'homework': head['homework'] or '',
-                    'timestamp': head['_timestamp'],
-                    'mine': bool({head['teacher'], head['actual_teacher']}
-                        & employees),
-                    'tasks': tasks[head['id']],
-                    })
+            head['tasks'] = tasks[head['id']]
+            columns.append(head)
         return {
             'lessons': columns,
             'members': {str(k): sorted(v) for k, v in members.items()},
             'attendance': {str(k): v for k, v in attendance.items()},
             'marks': marks,
             }
+
+    @classmethod
+    def _timestamp_column(cls, table):
+        "The lesson's ``_timestamp`` as trytond's read and write compute it"
+        return Extract('EPOCH', Coalesce(table.write_date, table.create_date)
+            ).cast(fields.Char('timestamp').sql_type().base)
+
+    @classmethod
+    def _grid_heads(cls, ids):
+        """Return the column heads of the lessons (found by a search, so
+        under the record rules) in the journal's order, read with one
+        query per table; mine: the user teaches or substitutes"""
+        pool = Pool()
+        Substitution = pool.get('school.substitution')
+        User = pool.get('res.user')
+        cursor = Transaction().connection.cursor()
+        lesson = cls.__table__()
+        substitution = Substitution.__table__()
+        employees = set(User.get_employees())
+        heads = []
+        for sub_ids in grouped_slice(ids, backend.MAX_QUERY_PARAMS):
+            sub_ids = list(sub_ids)
+            query = lesson.select(lesson.id, lesson.date.as_('date'),
+                lesson.number, lesson.state, lesson.topic, lesson.homework,
+                lesson.teacher, cls._timestamp_column(lesson),
+                where=reduce_ids(lesson.id, sub_ids))
+            if backend.name == 'sqlite':
+                sqlite_apply_types(query, [None, 'DATE'])
+            cursor.execute(*query)
+            for (id_, date, number, state, topic, homework, teacher,
+                    timestamp) in cursor:
+                heads.append({
+                        'id': id_, 'date': _date(date), 'number': number,
+                        'state': state, 'topic': topic or '',
+                        'homework': homework or '',
+                        'timestamp': timestamp,
+                        'mine': teacher in employees,
+                        })
+            cursor.execute(*substitution.select(substitution.lesson,
+                    where=reduce_ids(substitution.lesson, sub_ids)
+                    & reduce_ids(substitution.substitute,
+                        list(employees) or [-1])))
+            substituted = {l for l, in cursor}
+            for head in heads:
+                head['mine'] = head['mine'] or head['id'] in substituted
+        heads.sort(key=lambda h: (h['date'], h['number'], h['id']))
+        return heads
 
     @classmethod
     def grid_save(cls, lesson_id, changes):
@@ -406,8 +457,12 @@ class Lesson(metaclass=PoolMeta):
             '%s,%s' % (cls.__name__, lesson.id))
         if timestamp is None:
             return
-        current, = cls.read([lesson.id], ['_timestamp'])
-        if current['_timestamp'] != timestamp:
+        table = cls.__table__()
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*table.select(cls._timestamp_column(table),
+                where=table.id == lesson.id))
+        current, = cursor.fetchone()
+        if current != timestamp:
             raise LessonError(gettext(
                     'school_ejournal.msg_grid_stale',
                     lesson=lesson.rec_name))
