@@ -75,7 +75,8 @@ def main():
         ('task_type_independent', 'task_type_homework'))
     types = dict(cursor.fetchall())
     conn.commit()
-    client = Client(server.port, database.name, login)
+    # As the page: the browser asks for gzip answers
+    client = Client(server.port, database.name, login, compressed=True)
     say('%s: %d students, teaching %s, period %s: %d lessons; teacher %s'
         % (class_name, size, teaching_id, period_id, count, login))
 

@@ -21,6 +21,7 @@ import argparse
 import base64
 import cProfile
 import datetime as dt
+import gzip
 import json
 import os
 import pstats
@@ -43,6 +44,10 @@ def main():
     p.add_argument('--sort', default='cumulative')
     p.add_argument('--limit', type=int, default=45)
     p.add_argument('--sql', action='store_true')
+    p.add_argument('--callees', metavar='FUNCTION',
+        help="print what FUNCTION calls instead (a pstats pattern)")
+    p.add_argument('--gzip', action='store_true',
+        help="ask for a gzip answer (Accept-Encoding) as a browser does")
     args = p.parse_args()
     os.environ['TRYTOND_CONFIG'] = args.config
     from trytond.config import config
@@ -102,20 +107,23 @@ def main():
     client = Client(app, Response)
     path = '/%s/rpc/' % args.database
     counter = [0]
-    auth = {}
+    headers = {'Accept-Encoding': 'gzip'} if args.gzip else {}
 
     def call(method, *params):
         counter[0] += 1
         response = client.post(path, json={'id': counter[0],
-                'method': method, 'params': list(params)}, headers=auth)
-        data = json.loads(response.get_data(as_text=True))
+                'method': method, 'params': list(params)}, headers=headers)
+        body = response.get_data()
+        if response.headers.get('Content-Encoding') == 'gzip':
+            body = gzip.decompress(body)
+        data = json.loads(body)
         if data.get('error'):
             raise SystemExit('%s: %s' % (method, data['error']))
         return data['result']
 
     user_id, session, *_ = call('common.db.login', login,
         {'password': PASSWORD}, 'ru')
-    auth['Authorization'] = 'Session ' + base64.b64encode(
+    headers['Authorization'] = 'Session ' + base64.b64encode(
         ('%s:%s:%s' % (login, user_id, session)).encode()).decode()
     context = call('model.res.user.get_preferences', True, {})
 
@@ -194,7 +202,11 @@ def main():
         print(dict(kinds))
         for query in queries:
             print('  ', query[:400])
-    pstats.Stats(profile).sort_stats(args.sort).print_stats(args.limit)
+    stats = pstats.Stats(profile).sort_stats(args.sort)
+    if args.callees:
+        stats.print_callees(args.callees)
+    else:
+        stats.print_stats(args.limit)
 
 
 if __name__ == '__main__':

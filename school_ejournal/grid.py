@@ -22,7 +22,7 @@ from collections import defaultdict
 from urllib.parse import quote, urlencode
 
 from genshi.template import MarkupTemplate
-from sql import Literal
+from sql import Literal, Null
 from sql.conditionals import Coalesce
 from sql.functions import Extract
 
@@ -34,7 +34,7 @@ from trytond.pool import Pool, PoolMeta
 from trytond.protocols.wrappers import HTTPStatus, Response, with_pool
 from trytond.rpc import RPC
 from trytond.tools import grouped_slice, reduce_ids, sqlite_apply_types
-from trytond.transaction import Transaction
+from trytond.transaction import Transaction, without_check_access
 from trytond.wsgi import app
 
 from .common import ATTENDANCE, user_in
@@ -152,76 +152,97 @@ class Lesson(metaclass=PoolMeta):
         Period = pool.get('school.period')
         Date = pool.get('ir.date')
         TaskType = pool.get('school.task.type')
+        Year = pool.get('school.year')
+        Level = pool.get('school.level')
         check_staff()
-        # Read through the model: the record rules decide what is seen
+        # Read through the model: the record rules decide what is seen;
+        # only the fields the grid shows (not every field of each record)
         teachings = Teaching.search([('id', '=', int(teaching_id))])
         if not teachings:
             raise AccessError(gettext(
                     'school_ejournal.msg_grid_no_teaching', id=teaching_id))
-        teaching, = teachings
-        class_ = teaching.class_
+        # The teaching found, its class's and subject's names are read as
+        # its form shows them (the attributes of a record found)
+        with without_check_access():
+            teaching, = Teaching.read([teachings[0].id], [
+                    'class_', 'subgroup', 'class_.rec_name', 'class_.year',
+                    'class_.level', 'class_.level.period_kind',
+                    'class_.level.marks', 'subgroup.rec_name',
+                    'subject.rec_name', 'subject.scale', 'teacher.rec_name'])
+        class_ = teaching['class_.']
         today = Date.today()
-        periods = Period.search([
-                ('year', '=', class_.year.id),
-                ('kind', '=', class_.level.period_kind),
-                ], order=[('start_date', 'ASC')])
-        if period_id:
-            period = next(
-                (p for p in periods if p.id == int(period_id)), None)
-        else:
-            period = Period.last_started(class_.year, class_.level, today)
+        periods = Period.search_read([
+                ('year', '=', class_['year']),
+                ('kind', '=', class_['level.']['period_kind']),
+                ], order=[('start_date', 'ASC')], fields_names=[
+                'rec_name', 'start_date', 'end_date', 'state'])
+        if not period_id:
+            period = Period.last_started(Year(class_['year']),
+                Level(class_['level']), today)
+            period_id = period.id if period else None
+        period = next(
+            (p for p in periods if p['id'] == int(period_id or 0)), None)
         if not period:
             raise AccessError(gettext(
                     'school_ejournal.msg_grid_no_period',
-                    teaching=teaching.rec_name))
+                    teaching=teachings[0].rec_name))
         lessons = cls.search([
-                ('teaching', '=', teaching.id),
-                ('period', '=', period.id),
+                ('teaching', '=', teaching['id']),
+                ('period', '=', period['id']),
                 ('state', '!=', 'cancelled'),
                 ], order=[('date', 'ASC'), ('number', 'ASC'), ('id', 'ASC')])
         data = cls._grid_columns(lessons)
         students = set()
         for members in data['members'].values():
             students.update(members)
-        students.update(cls._grid_enrolled(teaching, period, today))
+        students.update(cls._grid_enrolled(
+                class_['id'], teaching['subgroup'], period, today))
         data['students'] = cls._grid_students(students)
-        data['stats'] = cls._grid_stats(teaching, period, students)
+        data['stats'] = cls._grid_stats(
+            teaching['id'], period['id'], students)
         data.update({
                 'teaching': {
-                    'id': teaching.id,
+                    'id': teaching['id'],
                     'name': '%s, %s' % (
-                        (teaching.subgroup or class_).rec_name,
-                        teaching.subject.rec_name),
-                    'teacher': teaching.teacher.rec_name,
-                    'scale': teaching.subject.scale,
-                    'marks': class_.level.marks,
+                        (teaching['subgroup.'] or class_)['rec_name'],
+                        teaching['subject.']['rec_name']),
+                    'teacher': teaching['teacher.']['rec_name'],
+                    'scale': teaching['subject.']['scale'],
+                    'marks': class_['level.']['marks'],
                     },
                 'period': {
-                    'id': period.id, 'name': period.rec_name,
-                    'start': _date(period.start_date),
-                    'end': _date(period.end_date),
-                    'state': period.state,
+                    'id': period['id'], 'name': period['rec_name'],
+                    'start': _date(period['start_date']),
+                    'end': _date(period['end_date']),
+                    'state': period['state'],
                     },
-                'periods': [{'id': p.id, 'name': p.rec_name}
+                'periods': [{'id': p['id'], 'name': p['rec_name']}
                     for p in periods],
                 'types': [{
-                        'id': t.id, 'code': t.code, 'name': t.name,
-                        'weight': _number(t.weight),
-                        } for t in TaskType.search([])],
+                        'id': t['id'], 'code': t['code'], 'name': t['name'],
+                        'weight': _number(t['weight']),
+                        } for t in TaskType.search_read([], fields_names=[
+                                'code', 'name', 'weight'])],
                 'today': _date(today),
                 })
         return data
 
     @classmethod
-    def _grid_enrolled(cls, teaching, period, today):
-        "Return the students of the class or subgroup on the period's day"
+    def _grid_enrolled(cls, class_id, subgroup_id, period, today):
+        """Return the students of the class or subgroup on the period's
+        day"""
         pool = Pool()
         Enrolment = pool.get('school.enrolment')
-        day = min(max(today, period.start_date), period.end_date)
+        Member = pool.get('school.subgroup-school.student')
+        day = min(max(today, period['start_date']), period['end_date'])
         students = set(Enrolment.students_by_class(
-                [teaching.class_.id], day).get(teaching.class_.id, []))
-        if teaching.subgroup:
-            students &= {s.id for s in teaching.subgroup.students}
+                [class_id], day).get(class_id, []))
+        if subgroup_id:
+            member = Member.__table__()
+            cursor = Transaction().connection.cursor()
+            cursor.execute(*member.select(member.student,
+                    where=member.subgroup == subgroup_id))
+            students &= {s for s, in cursor}
         return students
 
     @classmethod
@@ -246,7 +267,7 @@ class Lesson(metaclass=PoolMeta):
             for i, last, first, middle in rows]
 
     @classmethod
-    def _grid_stats(cls, teaching, period, student_ids):
+    def _grid_stats(cls, teaching_id, period_id, student_ids):
         "Return {student id: {average, count, proposed, grade}}"
         pool = Pool()
         Mark = pool.get('school.mark')
@@ -259,8 +280,8 @@ class Lesson(metaclass=PoolMeta):
             sub_ids = list(sub_ids)
             cursor.execute(*Mark.average_query(
                     where=lambda mark, lesson: (
-                        lesson.teaching == teaching.id)
-                    & (lesson.period == period.id)
+                        lesson.teaching == teaching_id)
+                    & (lesson.period == period_id)
                     & reduce_ids(mark.student, sub_ids)))
             for student, weighted, weights, count in cursor:
                 stats[student]['average'] = _number(
@@ -268,8 +289,8 @@ class Lesson(metaclass=PoolMeta):
                 stats[student]['count'] = count
             cursor.execute(*grade.select(
                     grade.student, grade.proposed, grade.value,
-                    where=(grade.teaching == teaching.id)
-                    & (grade.period == period.id)
+                    where=(grade.teaching == teaching_id)
+                    & (grade.period == period_id)
                     & reduce_ids(grade.student, sub_ids)))
             for student, proposed, value in cursor:
                 stats[student]['proposed'] = proposed
@@ -306,11 +327,13 @@ class Lesson(metaclass=PoolMeta):
                     lambda lesson: reduce_ids(lesson.id, sub_ids)))
             for lesson_id, student_id in cursor:
                 members[lesson_id].append(student_id)
+            # Present is the default: only the absences and latenesses
             cursor.execute(*line.select(
                     line.lesson, line.student, line.attendance,
-                    where=reduce_ids(line.lesson, sub_ids)))
+                    where=reduce_ids(line.lesson, sub_ids)
+                    & (line.attendance != Null)))
             for lesson_id, student_id, status in cursor:
-                attendance[lesson_id][str(student_id)] = status or ''
+                attendance[lesson_id][str(student_id)] = status
             cursor.execute(*task
                 .join(type_, condition=task.type == type_.id)
                 .select(task.lesson, task.id, type_.id, type_.code,
@@ -446,7 +469,7 @@ class Lesson(metaclass=PoolMeta):
             int(s) for _, s, _ in marks}
         if students:
             result['stats'] = cls._grid_stats(
-                lesson.teaching, lesson.period, students)
+                lesson.teaching.id, lesson.period.id, students)
         return result
 
     @classmethod
