@@ -9,6 +9,7 @@ import argparse
 import atexit
 import base64
 import datetime as dt
+import gzip
 import http.client
 import json
 import math
@@ -418,7 +419,12 @@ class RPCError(Exception):
 class Client:
     "A logged-in session, one keep-alive HTTP connection"
 
-    def __init__(self, port, database, login, password=PASSWORD):
+    def __init__(self, port, database, login, password=PASSWORD,
+            compressed=False):
+        # compressed: ask for gzip answers as a browser (sao, the grid's
+        # page) does; trytond streams a large answer in small pieces
+        # otherwise
+        self.compressed = compressed
         self.connection = http.client.HTTPConnection('127.0.0.1', port,
             timeout=300)
         self.path = '/%s/rpc/' % database
@@ -437,11 +443,15 @@ class Client:
         body = json.dumps({'id': self.counter, 'method': method,
                 'params': list(params)}, default=_default)
         headers = {'Content-Type': 'application/json'}
+        if self.compressed:
+            headers['Accept-Encoding'] = 'gzip'
         if self.auth:
             headers['Authorization'] = self.auth
         self.connection.request('POST', self.path, body, headers)
         response = self.connection.getresponse()
         data = response.read()
+        if response.getheader('Content-Encoding') == 'gzip':
+            data = gzip.decompress(data)
         if response.status != 200:
             raise RPCError('%s: HTTP %s %s' % (method, response.status,
                     data[:300]))

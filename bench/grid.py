@@ -24,6 +24,7 @@ Prints median and p95 of each and the ratio.  A lesson is made fresh again
 with plain SQL between uses (untimed).
 """
 import datetime as dt
+import os
 import random
 import sys
 import time
@@ -37,12 +38,13 @@ MARKS_PER_LESSON = 30
 VALUES = ['5', '4', '4', '3', '5', '4', '3', '2', '4', '5']
 
 
-def ratio(label, orm, plain):
+def ratio(label, orm, plain, load):
     orm_median, orm_p95 = summary(label + ': grid over JSON-RPC', orm)
     sql_median, sql_p95 = summary(label + ': plain SQL', plain)
     print('%-34s median %8.1f ×        p95 %8.1f ×' % (
             'ratio grid / SQL', orm_median / sql_median,
             orm_p95 / sql_p95))
+    print('  load average %.2f %.2f %.2f' % load)
 
 
 def main():
@@ -75,7 +77,8 @@ def main():
         ('task_type_independent', 'task_type_homework'))
     types = dict(cursor.fetchall())
     conn.commit()
-    client = Client(server.port, database.name, login)
+    # As the page: the browser asks for gzip answers
+    client = Client(server.port, database.name, login, compressed=True)
     say('%s: %d students, teaching %s, period %s: %d lessons; teacher %s'
         % (class_name, size, teaching_id, period_id, count, login))
 
@@ -90,6 +93,7 @@ def main():
     for _ in range(args.warmup):
         load()
     grid_load = [load()[0] for _ in range(args.runs)]
+    loads = {'grid load': os.getloadavg()}
 
     lesson_ids = [l['id'] for l in data['lessons']]
     marks_in = ','.join('%s' for _ in lesson_ids)
@@ -230,6 +234,7 @@ def main():
         conn.commit()
         return time.perf_counter() - start
     plain_cell = [sql_cell(i) for i in range(args.runs)]
+    loads['cell save'] = os.getloadavg()
 
     # --- lesson save -------------------------------------------------------
     whole = []
@@ -265,6 +270,7 @@ def main():
         conn.commit()
         return time.perf_counter() - start
     plain_whole = [sql_lesson(i) for i in range(args.runs)]
+    loads['lesson save'] = os.getloadavg()
     for lesson_id in pool:
         reset(lesson_id)
     conn.close()
@@ -273,11 +279,11 @@ def main():
     print('class journal grid, %s, %d students, class %s (%d students), '
         '%d × %d' % (database.backend, args.students, class_name, size,
             len(data['students']), len(data['lessons'])))
-    ratio('grid load', grid_load, plain_load)
-    ratio('cell save', cell, plain_cell)
+    ratio('grid load', grid_load, plain_load, loads['grid load'])
+    ratio('cell save', cell, plain_cell, loads['cell save'])
     ratio('lesson save (%d students, %d marks)' % (
             len(lines[pool[0]]), len(batch(pool[0])['marks'])),
-        whole, plain_whole)
+        whole, plain_whole, loads['lesson save'])
 
 
 if __name__ == '__main__':

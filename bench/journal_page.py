@@ -13,10 +13,12 @@ the study period where it has the most held lessons (about 30 students ×
 40 lessons).  Its teacher logs in over JSON-RPC and calls the report
 `report.school.journal_page` `execute` with [teaching id] and data
 {"model": "school.teaching", "id": …, "ids": […], "period": period id};
-the HTML page is checked once (students and lessons are in it), then timed.
-Prints median and p95.
+the HTML page is checked once (students and lessons are in it), then timed;
+then the PDF (the report's PDF action, weasyprint), --runs / 5 times.
+Prints median and p95 and the load average.
 """
 import datetime as dt
+import os
 import sys
 from pathlib import Path
 
@@ -60,12 +62,16 @@ def main():
             'WHERE l.teaching = %s AND l.period = %s'),
         (teaching_id, period_id))
     marks, = cursor.fetchone()
+    cursor.execute(sql("SELECT id FROM ir_action_report "
+            "WHERE report_name = %s AND extension = %s"),
+        ('school.journal_page', 'pdf'))
+    pdf_action, = cursor.fetchone()
     conn.close()
     say('%s, %s, %s: %d students, %d lessons (%d held), %d marks; '
         'teacher %s' % (class_name, subject, period, size, count, held,
             marks, login))
 
-    client = Client(server.port, database.name, login)
+    client = Client(server.port, database.name, login, compressed=True)
     data = {'model': 'school.teaching', 'id': teaching_id,
         'ids': [teaching_id], 'period': period_id}
 
@@ -86,12 +92,24 @@ def main():
     for _ in range(args.warmup):
         render()
     times = [render()[0] for _ in range(args.runs)]
+    load = os.getloadavg()
+
+    def pdf():
+        return client.timed('report.school.journal_page.execute',
+            [teaching_id], dict(data, action_id=pdf_action), client.context)
+    _, (extension, content, _, _) = pdf()
+    if extension != 'pdf' or not bytes(content).startswith(b'%PDF-'):
+        raise SystemExit('bench: the PDF journal page is %r' % extension)
+    pdf_times = [pdf()[0] for _ in range(max(3, args.runs // 5))]
 
     print()
     print('journal page, %s, %d students, %s %s, %s: %d students × %d '
         'lessons' % (database.backend, args.students, class_name, subject,
             period, size, count))
     summary('report.school.journal_page (HTML)', times)
+    print('  load average %.2f %.2f %.2f' % load)
+    summary('report.school.journal_page (PDF)', pdf_times)
+    print('  load average %.2f %.2f %.2f' % os.getloadavg())
 
 
 if __name__ == '__main__':

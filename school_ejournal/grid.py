@@ -22,17 +22,19 @@ from collections import defaultdict
 from urllib.parse import quote, urlencode
 
 from genshi.template import MarkupTemplate
-from sql import Literal
+from sql import Literal, Null
+from sql.conditionals import Coalesce
+from sql.functions import Extract
 
 from trytond import backend
 from trytond.i18n import gettext
-from trytond.model import ModelView
+from trytond.model import ModelView, fields
 from trytond.model.exceptions import AccessError
 from trytond.pool import Pool, PoolMeta
 from trytond.protocols.wrappers import HTTPStatus, Response, with_pool
 from trytond.rpc import RPC
-from trytond.tools import grouped_slice, reduce_ids
-from trytond.transaction import Transaction
+from trytond.tools import grouped_slice, sqlite_apply_types
+from trytond.transaction import Transaction, without_check_access
 from trytond.wsgi import app
 
 from .common import ATTENDANCE, user_in
@@ -150,89 +152,123 @@ class Lesson(metaclass=PoolMeta):
         Period = pool.get('school.period')
         Date = pool.get('ir.date')
         TaskType = pool.get('school.task.type')
+        Year = pool.get('school.year')
+        Level = pool.get('school.level')
         check_staff()
-        # Read through the model: the record rules decide what is seen
+        # Read through the model: the record rules decide what is seen;
+        # only the fields the grid shows (not every field of each record)
         teachings = Teaching.search([('id', '=', int(teaching_id))])
         if not teachings:
             raise AccessError(gettext(
                     'school_ejournal.msg_grid_no_teaching', id=teaching_id))
-        teaching, = teachings
-        class_ = teaching.class_
+        # The teaching found, its class's and subject's names are read as
+        # its form shows them (the attributes of a record found)
+        with without_check_access():
+            teaching, = Teaching.read([teachings[0].id], [
+                    'class_', 'subgroup', 'class_.rec_name', 'class_.year',
+                    'class_.level', 'class_.level.period_kind',
+                    'class_.level.marks', 'subgroup.rec_name',
+                    'subject.rec_name', 'subject.scale', 'teacher.rec_name'])
+        class_ = teaching['class_.']
         today = Date.today()
-        periods = Period.search([
-                ('year', '=', class_.year.id),
-                ('kind', '=', class_.level.period_kind),
-                ], order=[('start_date', 'ASC')])
-        if period_id:
-            period = next(
-                (p for p in periods if p.id == int(period_id)), None)
-        else:
-            period = Period.last_started(class_.year, class_.level, today)
+        periods = Period.search_read([
+                ('year', '=', class_['year']),
+                ('kind', '=', class_['level.']['period_kind']),
+                ], order=[('start_date', 'ASC')], fields_names=[
+                'rec_name', 'start_date', 'end_date', 'state'])
+        if not period_id:
+            period = Period.last_started(Year(class_['year']),
+                Level(class_['level']), today)
+            period_id = period.id if period else None
+        period = next(
+            (p for p in periods if p['id'] == int(period_id or 0)), None)
         if not period:
             raise AccessError(gettext(
                     'school_ejournal.msg_grid_no_period',
-                    teaching=teaching.rec_name))
+                    teaching=teachings[0].rec_name))
         lessons = cls.search([
-                ('teaching', '=', teaching.id),
-                ('period', '=', period.id),
+                ('teaching', '=', teaching['id']),
+                ('period', '=', period['id']),
                 ('state', '!=', 'cancelled'),
                 ], order=[('date', 'ASC'), ('number', 'ASC'), ('id', 'ASC')])
         data = cls._grid_columns(lessons)
         students = set()
         for members in data['members'].values():
             students.update(members)
-        students.update(cls._grid_enrolled(teaching, period, today))
+        students.update(cls._grid_enrolled(
+                class_['id'], teaching['subgroup'], period, today))
         data['students'] = cls._grid_students(students)
-        data['stats'] = cls._grid_stats(teaching, period, students)
+        data['stats'] = cls._grid_stats(
+            teaching['id'], period['id'], students)
         data.update({
                 'teaching': {
-                    'id': teaching.id,
+                    'id': teaching['id'],
                     'name': '%s, %s' % (
-                        (teaching.subgroup or class_).rec_name,
-                        teaching.subject.rec_name),
-                    'teacher': teaching.teacher.rec_name,
-                    'scale': teaching.subject.scale,
-                    'marks': class_.level.marks,
+                        (teaching['subgroup.'] or class_)['rec_name'],
+                        teaching['subject.']['rec_name']),
+                    'teacher': teaching['teacher.']['rec_name'],
+                    'scale': teaching['subject.']['scale'],
+                    'marks': class_['level.']['marks'],
                     },
                 'period': {
-                    'id': period.id, 'name': period.rec_name,
-                    'start': _date(period.start_date),
-                    'end': _date(period.end_date),
-                    'state': period.state,
+                    'id': period['id'], 'name': period['rec_name'],
+                    'start': _date(period['start_date']),
+                    'end': _date(period['end_date']),
+                    'state': period['state'],
                     },
-                'periods': [{'id': p.id, 'name': p.rec_name}
+                'periods': [{'id': p['id'], 'name': p['rec_name']}
                     for p in periods],
                 'types': [{
-                        'id': t.id, 'code': t.code, 'name': t.name,
-                        'weight': _number(t.weight),
-                        } for t in TaskType.search([])],
+                        'id': t['id'], 'code': t['code'], 'name': t['name'],
+                        'weight': _number(t['weight']),
+                        } for t in TaskType.search_read([], fields_names=[
+                                'code', 'name', 'weight'])],
                 'today': _date(today),
                 })
         return data
 
     @classmethod
-    def _grid_enrolled(cls, teaching, period, today):
-        "Return the students of the class or subgroup on the period's day"
+    def _grid_enrolled(cls, class_id, subgroup_id, period, today):
+        """Return the students of the class or subgroup on the period's
+        day"""
         pool = Pool()
         Enrolment = pool.get('school.enrolment')
-        day = min(max(today, period.start_date), period.end_date)
+        Member = pool.get('school.subgroup-school.student')
+        day = min(max(today, period['start_date']), period['end_date'])
         students = set(Enrolment.students_by_class(
-                [teaching.class_.id], day).get(teaching.class_.id, []))
-        if teaching.subgroup:
-            students &= {s.id for s in teaching.subgroup.students}
+                [class_id], day).get(class_id, []))
+        if subgroup_id:
+            member = Member.__table__()
+            cursor = Transaction().connection.cursor()
+            cursor.execute(*member.select(member.student,
+                    where=member.subgroup == subgroup_id))
+            students &= {s for s, in cursor}
         return students
 
     @classmethod
     def _grid_students(cls, student_ids):
+        """Return [{id, name}] of the students in the journal's order, read
+        with one query (the rows come from the lessons' students)"""
         pool = Pool()
         Student = pool.get('school.student')
-        students = Student.browse(sorted(student_ids))
-        students = sorted(students, key=lambda s: (
-                s.last_name, s.first_name, s.middle_name or '', s.id))
-        return [{'id': s.id, 'name': s.rec_name} for s in students]
+        ModelAccess = pool.get('ir.model.access')
+        ModelAccess.check(Student.__name__, 'read')
+        student = Student.__table__()
+        cursor = Transaction().connection.cursor()
+        rows = []
+        for sub_ids in grouped_slice(sorted(student_ids),
+                backend.MAX_QUERY_PARAMS):
+            cursor.execute(*student.select(student.id, student.last_name,
+                    student.first_name, student.middle_name,
+                    where=fields.SQL_OPERATORS['in'](
+                        student.id, list(sub_ids))))
+            rows.extend(cursor)
+        rows.sort(key=lambda r: (r[1], r[2], r[3] or '', r[0]))
+        return [{'id': i, 'name': Student._full_name(last, first, middle)}
+            for i, last, first, middle in rows]
 
     @classmethod
-    def _grid_stats(cls, teaching, period, student_ids):
+    def _grid_stats(cls, teaching_id, period_id, student_ids):
         "Return {student id: {average, count, proposed, grade}}"
         pool = Pool()
         Mark = pool.get('school.mark')
@@ -240,21 +276,24 @@ class Lesson(metaclass=PoolMeta):
         cursor = Transaction().connection.cursor()
         stats = {s: {'average': None, 'count': 0, 'proposed': None,
                 'grade': None} for s in student_ids}
-        cursor.execute(*Mark.average_query(
-                where=lambda mark, lesson: (lesson.teaching == teaching.id)
-                & (lesson.period == period.id)))
-        for student, weighted, weights, count in cursor:
-            if student in stats:
+        grade = Grade.__table__()
+        for sub_ids in grouped_slice(sorted(stats), backend.MAX_QUERY_PARAMS):
+            sub_ids = list(sub_ids)
+            cursor.execute(*Mark.average_query(
+                    where=lambda mark, lesson: (
+                        lesson.teaching == teaching_id)
+                    & (lesson.period == period_id)
+                    & fields.SQL_OPERATORS['in'](mark.student, sub_ids)))
+            for student, weighted, weights, count in cursor:
                 stats[student]['average'] = _number(
                     weighted_average(weighted, weights))
                 stats[student]['count'] = count
-        grade = Grade.__table__()
-        cursor.execute(*grade.select(
-                grade.student, grade.proposed, grade.value,
-                where=(grade.teaching == teaching.id)
-                & (grade.period == period.id)))
-        for student, proposed, value in cursor:
-            if student in stats:
+            cursor.execute(*grade.select(
+                    grade.student, grade.proposed, grade.value,
+                    where=(grade.teaching == teaching_id)
+                    & (grade.period == period_id)
+                    & fields.SQL_OPERATORS['in'](grade.student, sub_ids)))
+            for student, proposed, value in cursor:
                 stats[student]['proposed'] = proposed
                 stats[student]['grade'] = value
         return {str(k): v for k, v in stats.items()}
@@ -273,9 +312,7 @@ class Lesson(metaclass=PoolMeta):
         for model in [Line, Task, Mark]:
             ModelAccess.check(model.__name__, 'read')
         ids = [l.id for l in lessons]
-        heads = cls.read(ids, [
-                'date', 'number', 'state', 'topic', 'homework', '_timestamp',
-                'teacher', 'actual_teacher'])
+        heads = cls._grid_heads(ids)
         members = {i: [] for i in ids}
         attendance = {i: {} for i in ids}
         tasks = {i: [] for i in ids}
@@ -288,20 +325,23 @@ class Lesson(metaclass=PoolMeta):
         for sub_ids in grouped_slice(ids, backend.MAX_QUERY_PARAMS):
             sub_ids = list(sub_ids)
             cursor.execute(*cls.attendees_query(
-                    lambda lesson: reduce_ids(lesson.id, sub_ids)))
+                    lambda lesson: fields.SQL_OPERATORS['in'](
+                        lesson.id, sub_ids)))
             for lesson_id, student_id in cursor:
                 members[lesson_id].append(student_id)
+            # Present is the default: only the absences and latenesses
             cursor.execute(*line.select(
                     line.lesson, line.student, line.attendance,
-                    where=reduce_ids(line.lesson, sub_ids)))
+                    where=fields.SQL_OPERATORS['in'](line.lesson, sub_ids)
+                    & (line.attendance != Null)))
             for lesson_id, student_id, status in cursor:
-                attendance[lesson_id][str(student_id)] = status or ''
+                attendance[lesson_id][str(student_id)] = status
             cursor.execute(*task
                 .join(type_, condition=task.type == type_.id)
                 .select(task.lesson, task.id, type_.id, type_.code,
                     type_.name, type_.weight, type_.check_days,
                     task.description,
-                    where=reduce_ids(task.lesson, sub_ids),
+                    where=fields.SQL_OPERATORS['in'](task.lesson, sub_ids),
                     order_by=[task.lesson, task.sequence.asc.nulls_first,
                         task.id]))
             for (lesson_id, task_id, type_id, code, name, weight, days,
@@ -315,32 +355,69 @@ class Lesson(metaclass=PoolMeta):
                 marks[str(task_id)] = {}
             cursor.execute(*mark.select(
                     mark.task, mark.student, mark.id, mark.value,
-                    where=reduce_ids(mark.lesson, sub_ids)
+                    where=fields.SQL_OPERATORS['in'](mark.lesson, sub_ids)
                     & (mark.cancelled == Literal(False))))
             for task_id, student_id, mark_id, value in cursor:
                 marks.setdefault(str(task_id), {})[str(student_id)] = [
                     mark_id, value]
-        employees = set(Pool().get('res.user').get_employees())
         columns = []
         for head in heads:
-            columns.append({
-                    'id': head['id'],
-                    'date': _date(head['date']),
-                    'number': head['number'],
-                    'state': head['state'],
-                    'topic': head['topic'] or '',
-                    'homework': head['homework'] or '',
-                    'timestamp': head['_timestamp'],
-                    'mine': bool({head['teacher'], head['actual_teacher']}
-                        & employees),
-                    'tasks': tasks[head['id']],
-                    })
+            head['tasks'] = tasks[head['id']]
+            columns.append(head)
         return {
             'lessons': columns,
             'members': {str(k): sorted(v) for k, v in members.items()},
             'attendance': {str(k): v for k, v in attendance.items()},
             'marks': marks,
             }
+
+    @classmethod
+    def _timestamp_column(cls, table):
+        "The lesson's ``_timestamp`` as trytond's read and write compute it"
+        return Extract('EPOCH', Coalesce(table.write_date, table.create_date)
+            ).cast(fields.Char('timestamp').sql_type().base)
+
+    @classmethod
+    def _grid_heads(cls, ids):
+        """Return the column heads of the lessons (found by a search, so
+        under the record rules) in the journal's order, read with one
+        query per table; mine: the user teaches or substitutes"""
+        pool = Pool()
+        Substitution = pool.get('school.substitution')
+        User = pool.get('res.user')
+        cursor = Transaction().connection.cursor()
+        lesson = cls.__table__()
+        substitution = Substitution.__table__()
+        employees = set(User.get_employees())
+        heads = []
+        for sub_ids in grouped_slice(ids, backend.MAX_QUERY_PARAMS):
+            sub_ids = list(sub_ids)
+            query = lesson.select(lesson.id, lesson.date.as_('date'),
+                lesson.number, lesson.state, lesson.topic, lesson.homework,
+                lesson.teacher, cls._timestamp_column(lesson),
+                where=fields.SQL_OPERATORS['in'](lesson.id, sub_ids))
+            if backend.name == 'sqlite':
+                sqlite_apply_types(query, [None, 'DATE'])
+            cursor.execute(*query)
+            for (id_, date, number, state, topic, homework, teacher,
+                    timestamp) in cursor:
+                heads.append({
+                        'id': id_, 'date': _date(date), 'number': number,
+                        'state': state, 'topic': topic or '',
+                        'homework': homework or '',
+                        'timestamp': timestamp,
+                        'mine': teacher in employees,
+                        })
+            cursor.execute(*substitution.select(substitution.lesson,
+                    where=fields.SQL_OPERATORS['in'](
+                        substitution.lesson, sub_ids)
+                    & fields.SQL_OPERATORS['in'](substitution.substitute,
+                        list(employees) or [-1])))
+            substituted = {l for l, in cursor}
+            for head in heads:
+                head['mine'] = head['mine'] or head['id'] in substituted
+        heads.sort(key=lambda h: (h['date'], h['number'], h['id']))
+        return heads
 
     @classmethod
     def grid_save(cls, lesson_id, changes):
@@ -395,7 +472,7 @@ class Lesson(metaclass=PoolMeta):
             int(s) for _, s, _ in marks}
         if students:
             result['stats'] = cls._grid_stats(
-                lesson.teaching, lesson.period, students)
+                lesson.teaching.id, lesson.period.id, students)
         return result
 
     @classmethod
@@ -406,8 +483,12 @@ class Lesson(metaclass=PoolMeta):
             '%s,%s' % (cls.__name__, lesson.id))
         if timestamp is None:
             return
-        current, = cls.read([lesson.id], ['_timestamp'])
-        if current['_timestamp'] != timestamp:
+        table = cls.__table__()
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*table.select(cls._timestamp_column(table),
+                where=table.id == lesson.id))
+        current, = cursor.fetchone()
+        if current != timestamp:
             raise LessonError(gettext(
                     'school_ejournal.msg_grid_stale',
                     lesson=lesson.rec_name))

@@ -1,22 +1,25 @@
 # This file is part of the school e-journal.  The COPYRIGHT file at the top
 # level of this repository contains the full copyright notices and license
 # terms.
-from collections import defaultdict
+"""The printable class journal page: the grid's data (one source of the
+numbers: ``school.lesson.grid_data``) laid out as the paper journal."""
+import datetime as dt
+from decimal import Decimal
+from html import escape
 
-from sql import Literal
+from genshi.core import Markup
 
-from trytond.backend import MAX_QUERY_PARAMS
-from trytond.model import fields
 from trytond.pool import Pool
 from trytond.report import Report
-from trytond.tools import grouped_slice
-from trytond.transaction import Transaction
 
 from .common import ATTENDANCE
-from .mark import weighted_average
 
 ATTENDANCE_CODES = {value: code for value, code in ATTENDANCE if value}
-MARK_LABELS = {'pass': 'зач', 'fail': 'нз'}
+MARK_LABELS = {'pass': 'зач', 'fail': 'нз', 'na': 'н/а'}
+
+
+def _day(value):
+    return dt.date.fromisoformat(value) if value else None
 
 
 class JournalPage(Report):
@@ -32,94 +35,66 @@ class JournalPage(Report):
 
     @classmethod
     def page(cls, teaching, period_id=None):
-        """Return the page: students × lessons with marks and absences,
-        topics and homework, and the weighted averages, read with one query
-        per table."""
+        """Return the page of the teaching for the study period (the last
+        started one by default): students × lessons with marks and
+        absences, topics and homework, the weighted averages, the number
+        of marks and the term grades, all from the grid's data"""
         pool = Pool()
-        Period = pool.get('school.period')
         Lesson = pool.get('school.lesson')
-        Line = pool.get('school.lesson.attendance')
-        Mark = pool.get('school.mark')
-        Student = pool.get('school.student')
-        Date = pool.get('ir.date')
-        cursor = Transaction().connection.cursor()
+        data = Lesson.grid_data(int(teaching.id), period_id)
+        return cls.page_of(data)
 
-        class_ = teaching.class_
-        if period_id:
-            period = Period(period_id)
-        else:
-            period = Period.last_started(
-                class_.year, class_.level, Date.today())
-
-        lessons = Lesson.search([
-                ('teaching', '=', teaching.id),
-                ('period', '=', period.id),
-                ('state', '!=', 'cancelled'),
-                ], order=[('date', 'ASC'), ('number', 'ASC')])
-        lesson_ids = [l.id for l in lessons]
-
-        line = Line.__table__()
-        attendance = {}
-        student_ids = set()
-        for sub_ids in grouped_slice(lesson_ids, MAX_QUERY_PARAMS):
-            cursor.execute(*line.select(
-                    line.lesson, line.student, line.attendance,
-                    where=fields.SQL_OPERATORS['in'](line.lesson, sub_ids)))
-            for lesson_id, student_id, status in cursor:
-                student_ids.add(student_id)
-                if status:
-                    attendance[(student_id, lesson_id)] = status
-
-        mark = Mark.__table__()
-        marks = defaultdict(list)
-        for sub_ids in grouped_slice(lesson_ids, MAX_QUERY_PARAMS):
-            cursor.execute(*mark.select(
-                    mark.lesson, mark.student, mark.value,
-                    where=fields.SQL_OPERATORS['in'](mark.lesson, sub_ids)
-                    & (mark.cancelled == Literal(False)),
-                    order_by=[mark.id.asc]))
-            for lesson_id, student_id, value in cursor:
-                student_ids.add(student_id)
-                marks[(student_id, lesson_id)].append(
-                    MARK_LABELS.get(value, value))
-        # The averages of the term grades: the marks of the teaching's
-        # lessons of the period
-        cursor.execute(*Mark.average_query(
-                where=lambda mark, lesson: (lesson.teaching == teaching.id)
-                & (lesson.period == period.id)))
-        averages = {student: weighted_average(weighted, weights)
-            for student, weighted, weights, _ in cursor}
-
-        # The students of the class or subgroup on the lessons' dates, and
-        # those who have lines or marks there
-        for students in Lesson.students_by_lesson(lesson_ids).values():
-            student_ids.update(students)
-        students = Student.browse(sorted(student_ids))
-        students = sorted(students, key=lambda s: (
-                s.last_name, s.first_name, s.middle_name or '', s.id))
-
+    @classmethod
+    def page_of(cls, data):
+        "Return the page of the grid's data"
+        lessons = [{
+                'id': l['id'],
+                'date': _day(l['date']),
+                'number': l['number'],
+                'topic': l['topic'],
+                'homework': l['homework'],
+                'tasks': [str(t['id']) for t in l['tasks']],
+                'attendance': data['attendance'].get(str(l['id']), {}),
+                } for l in data['lessons']]
+        marks = data['marks']
         rows = []
-        for number, student in enumerate(students, 1):
+        for number, student in enumerate(data['students'], 1):
+            key = str(student['id'])
             cells = []
             for lesson in lessons:
-                key = (student.id, lesson.id)
-                text = ' '.join(filter(None, [
-                            ATTENDANCE_CODES.get(attendance.get(key)),
-                            '/'.join(marks.get(key, []))]))
-                cells.append(text)
+                values = [marks.get(t, {}).get(key) for t in lesson['tasks']]
+                cells.append(' '.join(filter(None, [
+                                ATTENDANCE_CODES.get(
+                                    lesson['attendance'].get(key)),
+                                '/'.join(MARK_LABELS.get(v[1], v[1])
+                                    for v in values if v)])))
+            stats = data['stats'].get(key, {})
+            average = stats.get('average')
+            grade = stats.get('grade')
             rows.append({
                     'number': number,
-                    'name': student.rec_name,
+                    'name': student['name'],
                     'cells': cells,
-                    'average': averages.get(student.id),
+                    # One template event per row, not three per cell: the
+                    # page of 30 × 40 renders in a third of the time
+                    'cells_html': Markup(''.join(
+                            '<td class="cell">%s</td>' % escape(c)
+                            for c in cells)),
+                    'average': (Decimal(str(average)).quantize(
+                            Decimal('0.01'))
+                        if average is not None else None),
+                    'count': stats.get('count') or None,
+                    'grade': MARK_LABELS.get(grade, grade),
                     })
+        period = data['period']
         return {
-            'teaching': teaching,
-            'class_': class_,
-            'subgroup': teaching.subgroup,
-            'subject': teaching.subject,
-            'teacher': teaching.teacher,
-            'period': period,
+            'title': data['teaching']['name'],
+            'teacher': data['teaching']['teacher'],
+            'period': {
+                'name': period['name'],
+                'start_date': _day(period['start']),
+                'end_date': _day(period['end']),
+                },
             'lessons': lessons,
             'rows': rows,
             }

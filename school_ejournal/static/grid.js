@@ -13,7 +13,7 @@
     const ATTENDANCE = {absent: 'н', ill: 'б', excused: 'уп', late: 'оп'};
     const ATTENDANCE_CODES = {'н': 'absent', 'б': 'ill', 'уп': 'excused',
         'оп': 'late'};
-    const MARK_LABELS = {pass: 'зач', fail: 'нз'};
+    const MARK_LABELS = {pass: 'зач', fail: 'нз', na: 'н/а'};
     const FIVE_KEYS = {'1': '1', '2': '2', '3': '3', '4': '4', '5': '5'};
     const PASS_KEYS = {'з': 'pass', '+': 'pass', 'н': 'fail', '-': 'fail'};
     // The Russian letters of the keys (ЙЦУКЕН) typed in the Latin layout:

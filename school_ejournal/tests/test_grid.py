@@ -12,6 +12,7 @@ or over HTTP with werkzeug's test client.
 """
 import datetime as dt
 import json
+from html.parser import HTMLParser
 from urllib.parse import quote
 
 import pytest
@@ -57,6 +58,7 @@ def school():
                 ('today 3', '5А math', today, 3),
                 ('yesterday', '5А math', today - dt.timedelta(days=1), 1),
                 ('english', '5А English 1', today, 4),
+                ('print', '5А math', today, 5),
                 ]:
             lesson = Lesson(teaching=teachings[teaching], date=date,
                 number=number)
@@ -204,7 +206,8 @@ def test_refused_mark_saves_nothing_of_batch(school):
             refusal.value.message)
     with as_user(school, 'klass'):
         data = call('grid_data', school['teachings']['5А math'].id, None)
-    assert data['attendance'][str(lesson_id)][str(students['Вера'].id)] == ''
+    assert str(students['Вера'].id) not in data['attendance'][
+        str(lesson_id)]
     assert not data['marks'][str(task['id'])]
 
 
@@ -347,7 +350,8 @@ def test_closed_period_refused(school):
             refusal.value.message)
     with as_user(school, 'klass'):
         data = call('grid_data', teaching, q1.id)
-    assert data['attendance'][str(lesson_id)][str(students['Анна'].id)] == ''
+    assert str(students['Анна'].id) not in data['attendance'][
+        str(lesson_id)]
 
 
 def test_student_not_in_class_refused(school):
@@ -369,3 +373,101 @@ def test_student_not_in_class_refused(school):
     lesson = next(l for l in data['lessons'] if l['id'] == lesson_id)
     assert lesson['state'] == 'planned'
     assert str(students['Глеб'].id) not in data['attendance'][str(lesson_id)]
+
+
+# The printed page
+
+class _Rows(HTMLParser):
+    "The cells of the rows and the date heads of the page's marks table"
+
+    def __init__(self):
+        super().__init__()
+        self.rows, self.dates = [], []
+        self.table = self.cell = None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == 'table':
+            self.table = attrs.get('class')
+        elif self.table == 'marks' and tag == 'tr':
+            self.rows.append([])
+        elif self.table == 'marks' and tag in {'td', 'th'}:
+            self.cell = [attrs.get('class'), '']
+
+    def handle_data(self, data):
+        if self.cell is not None:
+            self.cell[1] += data
+
+    def handle_endtag(self, tag):
+        if tag in {'td', 'th'} and self.cell is not None:
+            kind, text = self.cell
+            if kind == 'date':
+                self.dates.append(text.strip())
+            elif tag == 'td':
+                self.rows[-1].append((kind, text.strip()))
+            self.cell = None
+        elif tag == 'table':
+            self.table = None
+
+
+def test_printed_page_shows_the_grid(school):
+    """The teacher prints the journal page: the same students, lessons,
+    marks, absences, averages and counts as her grid"""
+    lesson_id = school['lessons']['print']
+    students = school['students']
+    teaching = school['teachings']['5А math'].id
+    with as_user(school, 'klass'):
+        result = call('grid_save', lesson_id, {
+                'hold': True, 'topic': 'Decimal fractions',
+                'tasks': [{'type': task_type_id('К')},
+                    {'type': task_type_id('О')}]})
+        control, oral = result['lesson']['tasks']
+        call('grid_save', lesson_id, {
+                'attendance': [[students['Борис'].id, 'absent']],
+                'marks': [[control['id'], students['Анна'].id, '5'],
+                    [oral['id'], students['Анна'].id, '4'],
+                    [control['id'], students['Вера'].id, '3']],
+                }, timestamp=stamp(lesson_id, result['lesson']['timestamp']))
+    with as_user(school, 'klass'):
+        grid = call('grid_data', teaching, None)
+        Report = Pool().get('school.journal_page', type='report')
+        rpc = Report.__rpc__['execute']
+        transaction = Transaction()
+        c_args, _, transaction.context, _ = rpc.convert(
+            Report, [teaching], {'period': grid['period']['id']}, {})
+        extension, content, _, _ = rpc.decorate(Report.execute)(*c_args)
+    assert extension == 'html'
+    page = _Rows()
+    page.feed(content.decode() if isinstance(content, bytes) else content)
+    assert page.dates == [
+        '%s.%s' % (l['date'][8:10], l['date'][5:7]) for l in grid['lessons']]
+    codes = {'absent': 'Н', 'ill': 'Б', 'excused': 'УП', 'late': 'ОП'}
+    labels = {'pass': 'зач', 'fail': 'нз'}
+    rows = [r for r in page.rows if r]
+    assert [dict(r)['name'] for r in rows] == [
+        s['name'] for s in grid['students']]
+    for row, student in zip(rows, grid['students']):
+        key = str(student['id'])
+        expected = []
+        for lesson in grid['lessons']:
+            status = grid['attendance'][str(lesson['id'])].get(key)
+            marks = [grid['marks'][str(t['id'])].get(key)
+                for t in lesson['tasks']]
+            expected.append(' '.join(filter(None, [codes.get(status),
+                            '/'.join(labels.get(m[1], m[1])
+                                for m in marks if m)])))
+        assert [text for kind, text in row if kind == 'cell'] == expected
+        stats = grid['stats'][key]
+        cells = dict(row)
+        average = cells['average'].replace(',', '.')
+        if stats['average'] is None:
+            assert average == ''
+        else:
+            assert float(average) == stats['average']
+        assert cells['count'] == str(stats['count'] or '')
+    # What was typed is there, not only equal emptiness
+    column = [l['id'] for l in grid['lessons']].index(lesson_id)
+    printed = {dict(r)['name']: [t for k, t in r if k == 'cell'][column]
+        for r in rows}
+    assert {n.split()[1]: c for n, c in printed.items()} == {
+        'Анна': '5/4', 'Борис': 'Н', 'Вера': '3'}
