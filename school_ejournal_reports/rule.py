@@ -8,7 +8,7 @@ parameters of its text."""
 import datetime as dt
 import math
 
-from sql import Literal, Null
+from sql import Cast, Literal, Null
 from sql.aggregate import Count, Sum
 from sql.conditionals import Case, Coalesce, Least
 from sql.functions import Extract, Floor
@@ -349,7 +349,10 @@ class AuditRules:
         """The SQL of the marks due at the checkpoint for the teaching's
         weekly hours column: a CASE on the whole hours (whole_hours: those
         of the school's teachings)"""
-        whole = Floor(Coalesce(hours, 0))
+        Teaching = Pool().get('school.teaching')
+        # SQLite stores a Numeric as bytes: cast as the field does
+        whole = Floor(Coalesce(
+                Cast(hours, Teaching.hours.sql_type().base), 0))
         whens = [(whole == h, due) for h, due in (
                 (h, self._accumulation_due(checkpoint, h))
                 for h in whole_hours) if due]
