@@ -21,6 +21,7 @@ next to the students' factor.  Aims (issue 9): year ≤ 10 s on PostgreSQL,
 week ≤ 1 s, growth linear in students.
 """
 import datetime as dt
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -31,6 +32,11 @@ from common import (  # noqa: E402
 
 MODULE = 'school_ejournal_reports'
 WINDOWS = ['week', 'term', 'year']
+
+
+def load():
+    "The load average, printed with every figure (the machine is shared)"
+    return 'load average %.2f %.2f %.2f' % os.getloadavg()
 
 
 def activate(database):
@@ -68,6 +74,7 @@ def measure(args, students):
                 [('last_run', '=', ids[0])], 0, None, context)
             summary('%d students, %s (%d remarks)' % (
                     students, window, remarks), seconds)
+            print('  ' + load(), flush=True)
             figures[window] = percentile(seconds, 0.5)
         classes = client.call('model.school.class.search', [
                 ('year.start_date', '<=', date),
@@ -79,6 +86,7 @@ def measure(args, students):
             summary('%d students, %s (%d classes)' % (
                     students, name.rsplit('.', 1)[-1], len(classes)),
                 [elapsed])
+            print('  ' + load(), flush=True)
             figures[name] = elapsed
         return figures
     finally:
@@ -105,6 +113,7 @@ def main():
                         if results[base][name] else 0)
                     for name, value in results[size].items())),
             flush=True)
+    print('  ' + load(), flush=True)
 
 
 if __name__ == '__main__':

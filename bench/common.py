@@ -208,6 +208,9 @@ class PrivatePostgres:
             shutil.rmtree(self.dir, ignore_errors=True)
 
 
+_CLUSTERS = {}
+
+
 class Database:
     "The benchmark database: where it is, how to build it, plain SQL to it"
 
@@ -216,7 +219,12 @@ class Database:
         self.pg = None
         uri = args.db_uri
         if args.private_postgresql is not None:
-            self.pg = PrivatePostgres(args.private_postgresql)
+            # One cluster for all the databases of the process (a second
+            # pg_ctl start on the same folder fails)
+            if args.private_postgresql not in _CLUSTERS:
+                _CLUSTERS[args.private_postgresql] = PrivatePostgres(
+                    args.private_postgresql)
+            self.pg = _CLUSTERS[args.private_postgresql]
             uri = self.pg.uri
         default_name = 'bench%d' % args.students
         parts = urlsplit(uri)

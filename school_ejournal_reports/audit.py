@@ -8,6 +8,9 @@ import datetime as dt
 import json
 from collections import defaultdict
 
+from sql import Column, Literal
+from sql.conditionals import Case
+
 from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, Workflow, fields
 from trytond.pool import Pool
@@ -496,38 +499,57 @@ class AuditRemark(Workflow, ModelSQL, ModelView):
     def update_from(cls, run, findings):
         """Write the findings {key: finding} of the run: raise the new ones,
         reopen or confirm the ones fixed, confirm the ones no longer found
-        in the run's window and scope"""
-        domain = [
-            ('company', '=', run.company.id),
-            ('state', 'in', UNRESOLVED),
-            ]
-        known = cls.search(domain + [('key', 'in', list(findings))])
-        scope = [('date', '>=', run.start_date), ('date', '<=', run.end_date)]
+        in the run's window and scope.
+
+        The unresolved remarks of the school are read with one query; the
+        writes go through ModelSQL.write, one per kind of change (a
+        remark's figures only when they changed, grouped by their value),
+        not one per remark."""
+        table = cls.__table__()
+        cursor = Transaction().connection.cursor()
+        in_scope = (table.date >= run.start_date) & (
+            table.date <= run.end_date)
         if run.scope == 'class':
-            scope.append(('class_', '=', run.class_.id))
+            in_scope &= table.class_ == run.class_.id
         elif run.scope == 'teacher':
-            scope.append(('teacher', '=', run.teacher.id))
-        gone = cls.search(domain + scope + [
-                ('key', 'not in', list(findings))])
+            in_scope &= table.teacher == run.teacher.id
+        cursor.execute(*table.select(
+                # params is a method of python-sql's tables
+                table.id, table.key, table.state, table.rule,
+                Column(table, 'params'),
+                Case((in_scope, Literal(1)), else_=Literal(0)),
+                where=(table.company == run.company.id)
+                & table.state.in_(UNRESOLVED)))
+        rows = cursor.fetchall()
+        ids = [r[0] for r in rows]
+        remarks = dict(zip(ids, cls.browse(ids)))
         to_reopen, to_confirm, to_keep = [], [], []
         # The figures of a remark found again are the run's
-        updates = []
-        for remark in known:
-            params = json.dumps(
-                findings[remark.key].get('params', {}), sort_keys=True)
-            updates.extend([[remark], {'params': params}])
-            if remark.state == 'fixed':
-                if remark.rule in EVENT_RULES:
+        updates = defaultdict(list)
+        seen = set()
+        for id_, key, state, rule, params, scoped in rows:
+            remark = remarks[id_]
+            finding = findings.get(key)
+            if finding is None:
+                if scoped:
+                    to_confirm.append(remark)
+                continue
+            seen.add(key)
+            new_params = json.dumps(finding.get('params', {}), sort_keys=True)
+            if new_params != params:
+                updates[new_params].append(remark)
+            if state == 'fixed':
+                if rule in EVENT_RULES:
                     to_confirm.append(remark)
                 else:
                     to_reopen.append(remark)
             else:
                 to_keep.append(remark)
-        to_confirm.extend(gone)
-        seen = {r.key for r in known}
         if updates:
-            cls.write(*updates)
-        cls.write(to_keep, {'last_run': run.id})
+            cls.write(*(a for params, records in updates.items()
+                    for a in (records, {'params': params})))
+        if to_keep:
+            cls.write(to_keep, {'last_run': run.id})
         cls.confirm(to_confirm, run)
         cls.reopen(to_reopen, run)
         fields_ = set(cls._fields)

@@ -9,6 +9,11 @@ from collections import Counter, defaultdict
 from decimal import ROUND_HALF_UP, Decimal
 
 import pygal
+# trytond imports weasyprint when it converts the first HTML report of the
+# process: about 0.7 s of CPU (Pango through cffi, fontTools), a fifth of the
+# analysis PDF's time, paid by the first user who prints.  The reports of
+# this module are PDF: import it with the module, when the server loads it.
+import weasyprint  # noqa: F401
 import xlsxwriter
 from genshi.input import XML
 from pygal.style import Style

@@ -7,9 +7,8 @@ returning findings: dicts of the ids a remark is about, its date and the
 parameters of its text."""
 import datetime as dt
 import math
-from collections import defaultdict
 
-from sql import Literal, Null
+from sql import Cast, Literal, Null
 from sql.aggregate import Count, Sum
 from sql.conditionals import Case, Coalesce, Least
 from sql.functions import Extract, Floor
@@ -337,17 +336,26 @@ class AuditRules:
             return per_two if config.audit_grace_weeks_one < week else 0
         return per_two * (whole // 2) if config.audit_grace_weeks < week else 0
 
-    def _accumulation_required(self, checkpoint, teaching):
-        """The SQL of the marks due at the checkpoint for the teaching
-        column: a CASE on the school's teachings grouped by their dues"""
-        pool = Pool()
-        Teaching = pool.get('school.teaching')
-        by_due = defaultdict(list)
-        for record in Teaching.search([('company', '=', self.company.id)]):
-            by_due[self._accumulation_due(checkpoint, record.hours)].append(
-                record.id)
-        whens = [(teaching.in_(ids), due)
-            for due, ids in sorted(by_due.items()) if due]
+    def _teaching_hours(self):
+        "Return the whole weekly hours of the school's teachings, one query"
+        Teaching = Pool().get('school.teaching')
+        teaching = Teaching.__table__()
+        return sorted({int(h or 0) for h, in self._execute(teaching.select(
+                        teaching.hours,
+                        where=teaching.company == self.company.id,
+                        group_by=[teaching.hours]))})
+
+    def _accumulation_required(self, checkpoint, hours, whole_hours):
+        """The SQL of the marks due at the checkpoint for the teaching's
+        weekly hours column: a CASE on the whole hours (whole_hours: those
+        of the school's teachings)"""
+        Teaching = Pool().get('school.teaching')
+        # SQLite stores a Numeric as bytes: cast as the field does
+        whole = Floor(Coalesce(
+                Cast(hours, Teaching.hours.sql_type().base), 0))
+        whens = [(whole == h, due) for h, due in (
+                (h, self._accumulation_due(checkpoint, h))
+                for h in whole_hours) if due]
         return Case(*whens, else_=0) if whens else Literal(0)
 
     def _rule_accumulation(self):
@@ -363,7 +371,10 @@ class AuditRules:
         Teaching = pool.get('school.teaching')
         Class = pool.get('school.class')
         Level = pool.get('school.level')
+        hours = None
         for period, checkpoint, date in self._accumulation_checkpoints():
+            if hours is None:
+                hours = self._teaching_hours()
             lesson = Lesson.__table__()
             line = Line.__table__()
             mark = Mark.__table__()
@@ -397,7 +408,8 @@ class AuditRules:
                     & (mark.date <= date)
                     & (mark.cancelled == Literal(False)),
                     group_by=[mark.student, mark_lesson.teaching]))
-            required = self._accumulation_required(checkpoint, teaching.id)
+            required = self._accumulation_required(
+                checkpoint, teaching.hours, hours)
             due = Case(
                 (presence.missed == 0, required),
                 (presence.attended >= 2, Least(1, required)),

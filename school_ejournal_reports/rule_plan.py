@@ -5,13 +5,17 @@
 administrative control works against the internal-control schedule (issue
 rule 4), each one set-based query over the core's tables."""
 import datetime as dt
+from collections import defaultdict
+from decimal import Decimal
 
 from sql import Literal, Null
 from sql.aggregate import Count, Max, Min, Sum
 from sql.conditionals import Case, Coalesce
 from sql.operators import Exists
 
+from trytond.backend import MAX_QUERY_PARAMS
 from trytond.pool import Pool
+from trytond.tools import grouped_slice
 
 from .rule import days_between
 
@@ -150,10 +154,8 @@ class PlanControlRules:
                 hours.subject, hours.period, plan.id, plan.state,
                 plan_hours))
         rows = self._execute(query)
-        # The curriculum's hours come from the core's computation, once per
-        # approved plan (not per lesson)
-        approved = Plan.browse([r[5] for r in rows if r[6] == 'approved'])
-        required = {p.id: p.required_hours for p in approved}
+        required = self._required_hours(
+            [r[5] for r in rows if r[6] == 'approved'])
         for row in rows:
             plan_id, state, hours_ = row[5], row[6], int(row[7] or 0)
             if not plan_id:
@@ -166,6 +168,58 @@ class PlanControlRules:
                 yield self._teaching_finding(row, as_of, params={
                         'reason': 'hours', 'hours': hours_,
                         'required': required[plan_id]})
+
+    def _required_hours(self, plan_ids):
+        """Return {plan id: the curriculum's hours} of the plans, as
+        ThematicPlan.required_hours computes them (the weekly hours of the
+        class's own curriculum line, else of its level's, times the study
+        weeks of the level) but with one query for the plans and one for
+        the curriculum lines instead of a search per plan"""
+        pool = Pool()
+        Plan = pool.get('school.thematic_plan')
+        Teaching = pool.get('school.teaching')
+        Class = pool.get('school.class')
+        Level = pool.get('school.level')
+        CurriculumLine = pool.get('school.curriculum.line')
+        Configuration = pool.get('school.configuration')
+        config = Configuration(1)
+        plan = Plan.__table__()
+        teaching = Teaching.__table__()
+        class_ = Class.__table__()
+        level = Level.__table__()
+        curriculum = CurriculumLine.__table__()
+        plans = []
+        for sub_ids in grouped_slice(plan_ids, MAX_QUERY_PARAMS):
+            plans.extend(self._execute(plan
+                    .join(teaching, condition=plan.teaching == teaching.id)
+                    .join(class_, condition=teaching.class_ == class_.id)
+                    .join(level, condition=class_.level == level.id)
+                    .select(plan.id, class_.id, class_.year, class_.level,
+                        level.number, teaching.subject,
+                        Coalesce(teaching.elective, Literal(False)),
+                        where=plan.id.in_(list(sub_ids)))))
+        years = sorted({r[2] for r in plans})
+        # {(year, level, subject, elective): {class or None: hours}}
+        weekly = defaultdict(lambda: defaultdict(Decimal))
+        if years:
+            for year, level_, class_id, subject, elective, hours in (
+                    self._execute(curriculum.select(
+                            curriculum.year, curriculum.level,
+                            curriculum.class_, curriculum.subject,
+                            Coalesce(curriculum.elective, Literal(False)),
+                            curriculum.hours,
+                            where=curriculum.year.in_(years)))):
+                weekly[year, level_, subject, bool(elective)][class_id] += (
+                    Decimal(str(hours)))
+        required = {}
+        for plan_id, class_id, year, level_, number, subject, elective in (
+                plans):
+            lines = weekly.get((year, level_, subject, bool(elective)), {})
+            hours = lines.get(class_id, sum(
+                    (h for c, h in lines.items() if c is None), Decimal(0)))
+            weeks = config.weeks_first if number == 1 else config.weeks
+            required[plan_id] = int(hours * weeks)
+        return required
 
     def _admin_control_works(self, lesson, task, type_):
         "The join of the lessons' tasks of an administrative control type"
