@@ -419,7 +419,10 @@ class TermReportStart(ModelView):
             ('progress', "Class Progress"),
             ('attendance', "Class Attendance"),
             ('card', "Report Card"),
-            ], "Report", required=True)
+            ('journal', "Class Journal Copy"),
+            ], "Report", required=True,
+        help="The class journal copy is every subject's page of the "
+        "class for the period, with the lines the staff sign.")
     format = fields.Selection([
             ('pdf', "PDF"),
             ('xlsx', "XLSX"),
@@ -450,6 +453,8 @@ class TermReport(Wizard):
     attendance_xlsx = StateReport('school.report.attendance.xlsx')
     card_pdf = StateReport('school.report.card')
     card_xlsx = StateReport('school.report.card.xlsx')
+    journal_pdf = StateReport('school.report.journal_copy')
+    journal_xlsx = StateReport('school.report.journal_copy.xlsx')
 
     def default_start(self, fields):
         pool = Pool()
@@ -480,3 +485,5 @@ class TermReport(Wizard):
     do_attendance_xlsx = _data
     do_card_pdf = _data
     do_card_xlsx = _data
+    do_journal_pdf = _data
+    do_journal_xlsx = _data
