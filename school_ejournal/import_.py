@@ -1286,7 +1286,7 @@ class ClassCompleteness(ModelSQL, ModelView):
     @classmethod
     def __setup__(cls):
         super().__setup__()
-        cls._order = [('year', 'DESC'), ('class_', 'ASC')]
+        cls._order = [('year', 'DESC'), ('class_', 'ASC'), ('id', 'ASC')]
 
     @classmethod
     def table_query(cls):
