@@ -108,6 +108,8 @@ MATRIX = {
     'school.thematic_plan.line': dict(
         school_admin='r', deputy_academic='rwcd', deputy_pastoral='r',
         class_teacher='r', teacher='rwcd'),
+    # The scheduled backup's retention and last run: the administrator's
+    'school.backup.configuration': dict(school_admin='rw'),
     }
 
 
