@@ -120,15 +120,21 @@ class BackupConfiguration(ModelSingleton, ModelSQL, ModelView):
                 ('groups', '=', group),
                 ('active', '=', True),
                 ])
-        Notification.create([{
+        notices = []
+        for user in users:
+            # In the administrator's language, not the scheduler's
+            language = user.language.code if user.language else None
+            with Transaction().set_context(language=language):
+                label = gettext('school_ejournal.msg_backup_failed',
+                    database=database)
+            notices.append({
                     'user': user.id,
-                    'label': gettext(
-                        'school_ejournal.msg_backup_failed',
-                        database=database),
+                    'label': label,
                     'description': str(exception)[:500],
                     'icon': 'tryton-warning',
                     'action': action.id,
-                    } for user in users])
+                    })
+        Notification.create(notices)
 
 
 class Cron(metaclass=PoolMeta):
