@@ -99,6 +99,13 @@ class School:
                 "WHERE module = 'school_ejournal' AND fs_id IN "
                 "('task_type_independent', 'task_type_homework')"))
 
+    @staticmethod
+    def count_students(uri, name):
+        import psycopg
+        with psycopg.connect(uri.rstrip('/') + '/' + name) as conn:
+            return conn.execute(
+                'SELECT COUNT(*) FROM school_student').fetchone()[0]
+
     def prepare(self, client):
         "Hold the teacher's lessons, two written tasks each (untimed)"
         lessons = self.lessons[client.login]
@@ -228,6 +235,39 @@ def run(server, schools, args):
     return results, time.perf_counter() - start
 
 
+def rss(pids):
+    "Resident memory of the processes, MB"
+    total = 0
+    for pid in pids:
+        for line in Path(f'/proc/{pid}/status').read_text().splitlines():
+            if line.startswith('VmRSS:'):
+                total += int(line.split()[1])
+    return total / 1024
+
+
+def connections(uri, names):
+    import psycopg
+    with psycopg.connect(uri.rstrip('/') + '/postgres') as conn:
+        return conn.execute(
+            'SELECT COUNT(*) FROM pg_stat_activity WHERE datname = ANY(%s)',
+            (names,)).fetchone()[0]
+
+
+def memory(config, names):
+    "A worker's memory with one school's pool loaded, then with all"
+    sizes = []
+    for served in [names[:1], names]:
+        server = Gunicorn(config, served, workers=1, timeout=300)
+        try:
+            sizes.append(rss(server.workers()))
+        finally:
+            server.stop()
+    per_school = (sizes[1] - sizes[0]) / max(1, len(names) - 1)
+    print(f'memory: a worker with 1 school {sizes[0]:.0f} MB, with '
+        f'{len(names)} {sizes[1]:.0f} MB: {per_school:.0f} MB per more '
+        'school', flush=True)
+
+
 def main():
     args = parse()
     if not sys.flags.optimize:
@@ -249,13 +289,25 @@ def main():
     say(f'{len(schools)} schools, per school {args.teachers} teachers '
         f'saving lessons and {args.parents} parents reading the diary, '
         f'{args.seconds:.0f} s per worker count; cores {os.cpu_count()}')
+    import psycopg
+    with psycopg.connect(args.db_uri.rstrip('/') + '/postgres') as conn:
+        size = conn.execute('SELECT pg_database_size(%s)',
+            (names[0],)).fetchone()[0]
+    students = School.count_students(args.db_uri, names[0])
+    print(f'database: {size / 2**20:.0f} MB for {students} students '
+        f'({names[0]})', flush=True)
+    memory(config, names)
     for workers in [int(w) for w in args.workers.split(',')]:
         server = Gunicorn(config, names, workers=workers, timeout=300)
         try:
             results, seconds = run(server, schools, args)
+            used = rss(server.workers())
+            held = connections(args.db_uri, names)
         finally:
             server.stop()
         load = os.getloadavg()
+        print(f'workers {workers}: {used:.0f} MB resident in all, '
+            f'{held} PostgreSQL connections held', flush=True)
         total = len(results)
         errors = sum(1 for r in results if not r[2])
         print(f'workers {workers}: {total / seconds:6.1f} requests/s, '

@@ -62,8 +62,9 @@ def test_each_school_its_own_login(district):
     for name, password in SCHOOLS.items():
         assert district.health(name) == 200
         admin = district.client(name, 'admin', password)
-        assert admin.call('model.res.user.get_preferences', True, {})[
-            'login'] == 'admin'
+        user, = admin.call(
+            'model.res.user.read', [admin.user_id], ['login'], {})
+        assert user['login'] == 'admin'
     (a, password_a), (b, password_b) = SCHOOLS.items()
     with pytest.raises(RPCError):
         district.client(b, 'admin', password_a)
@@ -72,20 +73,19 @@ def test_each_school_its_own_login(district):
 
 
 def test_schools_share_no_rows(district):
-    "A student and a login made in one school are not in the other"
+    "A person and a login made in one school are not in the other"
     (a, password_a), (b, password_b) = SCHOOLS.items()
     admin_a = district.client(a, 'admin', password_a)
     admin_b = district.client(b, 'admin', password_b)
-    student, = admin_a.call('model.school.student.create', [{
-                'last_name': 'Районова', 'first_name': 'Алиса',
+    party, = admin_a.call('model.party.party.create', [{
+                'name': 'Районова Алиса Петровна',
                 }], {})
-    found = [['last_name', '=', 'Районова']]
+    found = [['name', '=', 'Районова Алиса Петровна']]
     for _ in range(10):  # whichever worker answers
         assert admin_a.call(
-            'model.school.student.search', found, 0, None, None, {}) == [
-            student]
+            'model.party.party.search', found, 0, None, None, {}) == [party]
         assert admin_b.call(
-            'model.school.student.search', found, 0, None, None, {}) == []
+            'model.party.party.search', found, 0, None, None, {}) == []
     admin_a.call('model.res.user.create', [{
                 'login': 'uchitel_a', 'name': 'Учитель школы А',
                 'password': 'Uchitel-A-2026-pass',
