@@ -126,19 +126,16 @@ class School:
                                     {'type': self.types[
                                             'task_type_homework']},
                                     ]]]}, client.context)
-        # Only the lessons whose first task is the written one (the marks
-        # go to the first two tasks; a held lesson's oral task of days ago
+        # Only the lessons with no other tasks than the two written ones
+        # (a lesson held by the demo has an oral task of days ago that
         # takes no more marks)
-        first = {}
-        for lesson, type_ in self.conn.execute(
-                'SELECT lesson, type FROM school_lesson_task '
-                'WHERE lesson = ANY(%s) '
-                'ORDER BY sequence DESC NULLS LAST, id DESC',
-                (lessons,)):
-            first[lesson] = type_
+        other = {r[0] for r in self.conn.execute(
+                'SELECT DISTINCT lesson FROM school_lesson_task '
+                'WHERE lesson = ANY(%s) AND type <> ALL(%s)',
+                (lessons, list(self.types.values())))}
         self.usable = getattr(self, 'usable', {})
         self.usable[client.login] = [lesson for lesson in lessons
-            if first.get(lesson) == self.types['task_type_independent']]
+            if lesson not in other]
         self.lines = getattr(self, 'lines', {})
         for lesson, line in self.conn.execute(
                 'SELECT lesson, id FROM school_lesson_attendance '
