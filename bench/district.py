@@ -224,12 +224,23 @@ def run(server, schools, args):
     for thread in threads:
         thread.start()
     ready.wait()
+    names = [school.name for school in schools]
+    # CPU of the workers and of their PostgreSQL backends: what a request
+    # costs, whatever else the machine runs
+    app = cpu_ticks(server.workers())
+    database = cpu_ticks(backends(args.db_uri, names))
     start = time.perf_counter()
     time.sleep(args.seconds)
     stop.set()
+    app_end = cpu_ticks(server.workers())
+    database_end = cpu_ticks(backends(args.db_uri, names))
+    seconds = time.perf_counter() - start
     for thread in threads:
         thread.join(300)
-    return results, time.perf_counter() - start
+    tick = os.sysconf('SC_CLK_TCK')
+    cpu = [sum(end[p] - begin.get(p, 0) for p in end) / tick
+        for begin, end in [(app, app_end), (database, database_end)]]
+    return results, seconds, cpu
 
 
 def rss(pids):
@@ -240,6 +251,27 @@ def rss(pids):
             if line.startswith('VmRSS:'):
                 total += int(line.split()[1])
     return total / 1024
+
+
+def cpu_ticks(pids):
+    "{pid: user + system clock ticks} of the living processes"
+    ticks = {}
+    for pid in pids:
+        try:
+            fields = Path(f'/proc/{pid}/stat').read_text().rsplit(
+                ')', 1)[1].split()
+        except OSError:
+            continue
+        ticks[pid] = int(fields[11]) + int(fields[12])
+    return ticks
+
+
+def backends(uri, names):
+    import psycopg
+    with psycopg.connect(uri.rstrip('/') + '/postgres') as conn:
+        return [r[0] for r in conn.execute(
+                'SELECT pid FROM pg_stat_activity WHERE datname = ANY(%s)',
+                (names,))]
 
 
 def connections(uri, names):
@@ -297,7 +329,7 @@ def main():
     for workers in [int(w) for w in args.workers.split(',')]:
         server = Gunicorn(config, names, workers=workers, timeout=300)
         try:
-            results, seconds = run(server, schools, args)
+            results, seconds, cpu = run(server, schools, args)
             used = rss(server.workers())
             held = connections(args.db_uri, names)
         finally:
@@ -311,6 +343,11 @@ def main():
             f'{total} in {seconds:.0f} s, errors {errors}; '
             f'load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}',
             flush=True)
+        if total:
+            print(f'    CPU per request: {cpu[0] / total * 1000:.0f} ms in '
+                f'the workers, {cpu[1] / total * 1000:.0f} ms in PostgreSQL '
+                f'(workers {cpu[0] / seconds:.2f} cores, PostgreSQL '
+                f'{cpu[1] / seconds:.2f} cores)', flush=True)
         for kind in ['lesson save', 'diary week']:
             ms = [r[1] * 1000 for r in results if r[0] == kind and r[2]]
             failed = sum(1 for r in results if r[0] == kind and not r[2])
