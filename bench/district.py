@@ -137,6 +137,8 @@ class School:
         self.usable[client.login] = [lesson for lesson in lessons
             if lesson not in other]
         self.lines = getattr(self, 'lines', {})
+        for lesson in lessons:
+            self.lines[lesson] = []  # prepared again for each worker count
         for lesson, line in self.conn.execute(
                 'SELECT lesson, id FROM school_lesson_attendance '
                 'WHERE lesson = ANY(%s) ORDER BY id', (lessons,)):
