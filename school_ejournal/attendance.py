@@ -8,7 +8,7 @@ from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, Unique, fields
 from trytond.model.exceptions import AccessError
 from trytond.pool import Pool
-from trytond.tools import grouped_slice, reduce_ids
+from trytond.tools import grouped_slice
 from trytond.transaction import Transaction
 
 from .common import (
@@ -176,7 +176,7 @@ class LessonAttendance(
         lesson_of = {}
         for sub_ids in grouped_slice([l.id for l in lines], MAX_QUERY_PARAMS):
             cursor.execute(*line.select(line.id, line.lesson,
-                    where=reduce_ids(line.id, sub_ids)))
+                    where=fields.SQL_OPERATORS['in'](line.id, sub_ids)))
             lesson_of.update(cursor)
         return lesson_of
 

@@ -12,9 +12,9 @@ from trytond.model import (
     sequence_ordered)
 from trytond.pool import Pool
 from trytond.pyson import Eval
-from trytond.transaction import Transaction
+from trytond.transaction import Transaction, without_check_access
 
-from .common import company_through
+from .common import company_through, system_context
 from .exceptions import CurriculumError
 from .validation import ValidationMixin
 
@@ -260,6 +260,55 @@ class Teaching(ValidationMixin, ModelSQL, ModelView):
                         teaching=teaching.rec_name,
                         hours=format_hours(total),
                         curriculum=format_hours(allowed)))
+
+    @classmethod
+    def check_modification(cls, mode, teachings, values=None, external=False):
+        pool = Pool()
+        Lesson = pool.get('school.lesson')
+        super().check_modification(
+            mode, teachings, values=values, external=external)
+        if mode == 'write' and values.keys() & {
+                'class_', 'subgroup', 'subject', 'elective'}:
+            # The lessons given stay those of the class and subject taught
+            with without_check_access():
+                lessons = Lesson.search([
+                        ('teaching', 'in', [t.id for t in teachings]),
+                        ], order=[('date', 'ASC'), ('id', 'ASC')])
+                given = [l for l in lessons if l.state != 'planned']
+                given += Lesson.filled(lessons)
+            if given:
+                raise CurriculumError(gettext(
+                        'school_ejournal.msg_teaching_change_given',
+                        teaching=given[0].teaching.rec_name,
+                        lesson=given[0].rec_name))
+
+    @classmethod
+    def on_write(cls, teachings, values):
+        pool = Pool()
+        Date = pool.get('ir.date')
+        Lesson = pool.get('school.lesson')
+        callbacks = super().on_write(teachings, values)
+        if values.keys() & {'teacher', 'class_', 'subgroup', 'subject'}:
+            ids = [t.id for t in teachings]
+            # Checked above: when the class or subject changes, no lesson
+            # has been given yet
+            domain = [('teaching', 'in', ids), ('state', '=', 'planned')]
+            if not values.keys() & {'class_', 'subgroup', 'subject'}:
+                # Another teacher takes the class over from today; the
+                # lessons before stay those of the teacher who had them
+                domain.append(('date', '>=', Date.today()))
+
+            def follow():
+                with without_check_access(), system_context():
+                    lessons = Lesson.search(domain)
+                    to_write = []
+                    for lesson in lessons:
+                        to_write.extend([[lesson],
+                                Lesson._teaching_values(lesson.teaching)])
+                    if to_write:
+                        Lesson.write(*to_write)
+            callbacks.append(follow)
+        return callbacks
 
     @classmethod
     def on_modification(cls, mode, records, field_names=None):

@@ -11,7 +11,7 @@ from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, fields
 from trytond.model.exceptions import AccessError
 from trytond.pool import Pool
-from trytond.tools import grouped_slice, reduce_ids
+from trytond.tools import grouped_slice
 from trytond.transaction import Transaction
 
 from .common import ClosedFieldsMixin
@@ -126,7 +126,7 @@ class Enrolment(ValidationMixin, ClosedFieldsMixin, ModelSQL, ModelView):
         cursor = Transaction().connection.cursor()
         result = defaultdict(list)
         for sub_ids in grouped_slice(class_ids, MAX_QUERY_PARAMS):
-            where = reduce_ids(table.class_, sub_ids)
+            where = fields.SQL_OPERATORS['in'](table.class_, sub_ids)
             if not anytime:
                 where &= cls._where_date(table, date)
             cursor.execute(*table.select(
@@ -149,7 +149,7 @@ class Enrolment(ValidationMixin, ClosedFieldsMixin, ModelSQL, ModelView):
         for sub_ids in grouped_slice(student_ids, MAX_QUERY_PARAMS):
             cursor.execute(*table.select(
                     table.student, table.class_,
-                    where=reduce_ids(table.student, sub_ids)
+                    where=fields.SQL_OPERATORS['in'](table.student, sub_ids)
                     & cls._where_date(table, date)))
             result.update(cursor)
         return result

@@ -59,3 +59,7 @@ class ClosedFieldError(AccessError):
 
 class StaffError(UserError):
     pass
+
+
+class ImportListError(UserError):
+    "A list imported from a file cannot be read"

@@ -3,11 +3,13 @@
 # terms.
 import math
 
+from trytond.backend import MAX_QUERY_PARAMS
 from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, Unique, fields
 from trytond.model.exceptions import AccessError
 from trytond.pool import Pool
 from trytond.pyson import Eval
+from trytond.tools import grouped_slice
 from trytond.transaction import Transaction
 from trytond.wizard import Button, StateTransition, StateView, Wizard
 
@@ -151,7 +153,14 @@ class Grade(
     @classmethod
     def compute(cls, teaching, period):
         """Create or refresh the term grades of the teaching's students for
-        the period from the weighted average of their marks (one query)."""
+        the period from the weighted average of their marks."""
+        return cls.compute_many([teaching], period)
+
+    @classmethod
+    def compute_many(cls, teachings, period):
+        """Create or refresh the term grades of the students of the
+        teachings for the period: one query for the averages, one for the
+        students who attended, one for the grades there are, one save."""
         pool = Pool()
         Mark = pool.get('school.mark')
         Lesson = pool.get('school.lesson')
@@ -160,31 +169,39 @@ class Grade(
         config = Configuration(1)
         lesson = Lesson.__table__()
         cursor = Transaction().connection.cursor()
-        cursor.execute(*Mark.average_query(
-                where=lambda mark, lesson: (lesson.teaching == teaching.id)
-                & (lesson.period == period.id)))
+        teachings = {t.id: t for t in teachings}
         stats = {}
-        for student, weighted, weights, count in cursor:
-            stats[student] = (weighted_average(weighted, weights), count)
+        students = set()
         line = Line.__table__()
-        cursor.execute(*line
-            .join(lesson, condition=line.lesson == lesson.id)
-            .select(line.student,
-                where=(lesson.teaching == teaching.id)
-                & (lesson.period == period.id)
-                & (lesson.state == 'held'),
-                group_by=[line.student]))
-        students = {s for s, in cursor}
+        for sub_ids in grouped_slice(list(teachings), MAX_QUERY_PARAMS):
+            def in_teachings(column, ids=list(sub_ids)):
+                return fields.SQL_OPERATORS['in'](column, ids)
+            cursor.execute(*Mark.average_query(
+                    where=lambda mark, lesson: in_teachings(lesson.teaching)
+                    & (lesson.period == period.id),
+                    group_by=('teaching', 'student')))
+            for teaching, student, weighted, weights, count in cursor:
+                stats[teaching, student] = (
+                    weighted_average(weighted, weights), count)
+            cursor.execute(*line
+                .join(lesson, condition=line.lesson == lesson.id)
+                .select(lesson.teaching, line.student,
+                    where=in_teachings(lesson.teaching)
+                    & (lesson.period == period.id)
+                    & (lesson.state == 'held'),
+                    group_by=[lesson.teaching, line.student]))
+            students.update(cursor)
         students.update(stats)
-        existing = {g.student.id: g for g in cls.search([
-                    ('teaching', '=', teaching.id),
+        existing = {(g.teaching.id, g.student.id): g for g in cls.search([
+                    ('teaching', 'in', list(teachings)),
                     ('period', '=', period.id),
                     ])}
         to_save = []
-        for student in sorted(students):
-            average, count = stats.get(student, (None, 0))
-            grade = existing.get(student) or cls(
-                teaching=teaching, student=student, period=period,
+        for key in sorted(students):
+            teaching = teachings[key[0]]
+            average, count = stats.get(key, (None, 0))
+            grade = existing.get(key) or cls(
+                teaching=teaching, student=key[1], period=period,
                 subject=teaching.subject, class_=teaching.class_)
             grade.average = average
             grade.marks = count

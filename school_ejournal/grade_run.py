@@ -168,9 +168,8 @@ class ComputeAllGrades(ValidationWizardMixin, Wizard):
             ]
         if class_:
             domain.append(('class_', '=', class_.id))
-        grades = []
-        for teaching in Teaching.search(domain, order=[('id', 'ASC')]):
-            grades.extend(Grade.compute(teaching, period))
+        grades = Grade.compute_many(
+            Teaching.search(domain, order=[('id', 'ASC')]), period)
         return gettext('school_ejournal.msg_grade_compute_all_summary',
             period=period.rec_name,
             where=class_.rec_name if class_ else gettext(

@@ -6,9 +6,10 @@ from collections import defaultdict
 from sql import Literal
 
 from trytond.backend import MAX_QUERY_PARAMS
+from trytond.model import fields
 from trytond.pool import Pool
 from trytond.report import Report
-from trytond.tools import grouped_slice, reduce_ids
+from trytond.tools import grouped_slice
 from trytond.transaction import Transaction
 
 from .common import ATTENDANCE
@@ -63,7 +64,7 @@ class JournalPage(Report):
         for sub_ids in grouped_slice(lesson_ids, MAX_QUERY_PARAMS):
             cursor.execute(*line.select(
                     line.lesson, line.student, line.attendance,
-                    where=reduce_ids(line.lesson, sub_ids)))
+                    where=fields.SQL_OPERATORS['in'](line.lesson, sub_ids)))
             for lesson_id, student_id, status in cursor:
                 student_ids.add(student_id)
                 if status:
@@ -74,7 +75,7 @@ class JournalPage(Report):
         for sub_ids in grouped_slice(lesson_ids, MAX_QUERY_PARAMS):
             cursor.execute(*mark.select(
                     mark.lesson, mark.student, mark.value,
-                    where=reduce_ids(mark.lesson, sub_ids)
+                    where=fields.SQL_OPERATORS['in'](mark.lesson, sub_ids)
                     & (mark.cancelled == Literal(False)),
                     order_by=[mark.id.asc]))
             for lesson_id, student_id, value in cursor:

@@ -13,7 +13,7 @@ from trytond.model import (
 from trytond.model.exceptions import AccessError
 from trytond.pool import Pool
 from trytond.pyson import Bool, Eval, If
-from trytond.tools import grouped_slice, reduce_ids
+from trytond.tools import grouped_slice
 from trytond.transaction import Transaction
 
 from .common import (
@@ -423,7 +423,8 @@ class Lesson(
                 table = Model.__table__()
                 cursor = Transaction().connection.cursor()
                 cursor.execute(*table.select(table.lesson,
-                        where=reduce_ids(table.lesson, sub_ids),
+                        where=fields.SQL_OPERATORS['in'](
+                            table.lesson, sub_ids),
                         group_by=[table.lesson]))
                 found.update(l for l, in cursor)
         return [l for l in lessons if l.id in found]
@@ -498,7 +499,8 @@ class Lesson(
         result = {i: [] for i in ids}
         for sub_ids in grouped_slice(ids, MAX_QUERY_PARAMS):
             cursor.execute(*cls.attendees_query(
-                    lambda lesson: reduce_ids(lesson.id, sub_ids)))
+                    lambda lesson: fields.SQL_OPERATORS['in'](
+                        lesson.id, sub_ids)))
             for lesson_id, student_id in cursor:
                 result[lesson_id].append(student_id)
         for students in result.values():
@@ -577,7 +579,7 @@ class TaskType(ValidationMixin, sequence_ordered(), ModelSQL, ModelView):
                     .join(lesson, condition=mark.lesson == lesson.id)
                     .join(period, condition=lesson.period == period.id)
                     .select(mark.type, period.id,
-                        where=reduce_ids(mark.type, sub_ids)
+                        where=fields.SQL_OPERATORS['in'](mark.type, sub_ids)
                         & (period.state == 'closed'),
                         limit=1))
                 row = cursor.fetchone()
@@ -647,7 +649,7 @@ class Task(
         for column, ids in by_column.items():
             for sub_ids in grouped_slice(ids, MAX_QUERY_PARAMS):
                 cursor.execute(*table.update([table.mark_column], [column],
-                        where=reduce_ids(table.id, sub_ids)))
+                        where=fields.SQL_OPERATORS['in'](table.id, sub_ids)))
 
     @classmethod
     def _complete_values(cls, vlist):
@@ -659,7 +661,7 @@ class Task(
         used = defaultdict(set)
         for sub_ids in grouped_slice(lessons, MAX_QUERY_PARAMS):
             cursor.execute(*table.select(table.lesson, table.mark_column,
-                    where=reduce_ids(table.lesson, sub_ids)))
+                    where=fields.SQL_OPERATORS['in'](table.lesson, sub_ids)))
             for lesson_id, column in cursor:
                 used[lesson_id].add(column)
         for values in vlist:

@@ -13,7 +13,7 @@ from trytond.model import Index, ModelSQL, ModelView, Workflow, fields
 from trytond.model.exceptions import AccessError
 from trytond.pool import Pool
 from trytond.pyson import Eval
-from trytond.tools import grouped_slice, reduce_ids
+from trytond.tools import grouped_slice
 from trytond.transaction import Transaction
 
 from .common import (
@@ -282,7 +282,7 @@ class Mark(
                     & (table.student == other.student)
                     & (table.id != other.id))
                 .select(table.id,
-                    where=reduce_ids(table.id, sub_ids)
+                    where=fields.SQL_OPERATORS['in'](table.id, sub_ids)
                     & (table.cancelled == Literal(False))
                     & (other.cancelled == Literal(False)),
                     limit=1))

@@ -362,16 +362,7 @@ class Student(
     def check_snils(self):
         if not self.snils:
             return
-        digits = ''.join(c for c in self.snils if c.isdigit())
-        valid = len(digits) == 11
-        if valid:
-            total = sum(
-                int(d) * w for d, w in zip(digits[:9], range(9, 0, -1)))
-            control = total % 101
-            if control == 100:
-                control = 0
-            valid = control == int(digits[9:])
-        if not valid:
+        if not snils_valid(self.snils):
             raise fields_error(
                 'school_ejournal.msg_student_snils',
                 student=self.rec_name, snils=self.snils)
@@ -438,6 +429,18 @@ class Student(
                     'model': cls.__name__,
                     'records': '[%s]' % ','.join(str(r.id) for r in records),
                     } for u in users])
+
+
+def snils_valid(snils):
+    "Tell if the SNILS has 11 digits and its control number fits"
+    digits = ''.join(c for c in snils if c.isdigit())
+    if len(digits) != 11:
+        return False
+    total = sum(int(d) * w for d, w in zip(digits[:9], range(9, 0, -1)))
+    control = total % 101
+    if control == 100:
+        control = 0
+    return control == int(digits[9:])
 
 
 def _names_fields(domain, names):

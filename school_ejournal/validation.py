@@ -805,10 +805,11 @@ IMPORT_ROWS = 5_000
 XLSX_MAGIC = b'PK\x03\x04'
 
 
-def read_table(data, filename):
-    """Return the rows of a CSV (UTF-8) or XLSX file as lists of text;
-    raise a user error naming the file, and the row and column where it
-    can, when the file is not what its name or content claims"""
+def read_table(data, filename, encodings=('utf-8-sig',)):
+    """Return the rows of a CSV (in the first of encodings it decodes
+    with, UTF-8 by default) or XLSX file as lists of text; raise a user
+    error naming the file, and the row and column where it can, when the
+    file is not what its name or content claims"""
     if not isinstance(filename, str):
         filename = ''
     name = filename or '—'
@@ -825,7 +826,7 @@ def read_table(data, filename):
             raise _error('msg_guard_import_not_csv', filename=name)
         rows = _read_xlsx(data, name)
     else:
-        rows = _read_csv(data, name)
+        rows = _read_csv(data, name, encodings)
     return [[_cell_text(c) for c in row] for row in rows]
 
 
@@ -865,11 +866,16 @@ def _read_xlsx(data, name):
             from exception
 
 
-def _read_csv(data, name):
-    try:
-        text = data.decode('utf-8-sig')
-    except UnicodeDecodeError as exception:
-        raise _encoding_error(data, exception.start, name) from exception
+def _read_csv(data, name, encodings=('utf-8-sig',)):
+    first = None
+    for encoding in encodings:
+        try:
+            text = data.decode(encoding)
+            break
+        except UnicodeDecodeError as exception:
+            first = first or exception
+    else:
+        raise _encoding_error(data, first.start, name) from first
     if '\x00' in text:
         raise _encoding_error(data, data.index(b'\x00'), name)
     try:

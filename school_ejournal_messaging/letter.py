@@ -9,6 +9,11 @@ as PDF (weasyprint, through trytond's HTML report as the journal page).
 The marks and attendance come from the e-diary's builders (diary.Diary),
 which use the core's query layer and read as the printing user: the
 record rules decide what the letter may hold.
+
+The class teacher (or a deputy) e-mails it with «Send by E-mail»: one
+outbox row per parent who chose e-mail, the PDF attached, keyed by letter
+and parent (pressing again sends nothing twice).  The family reads its
+letters in the e-diary (diary_letters.py).
 """
 from trytond.i18n import gettext
 from trytond.model import ModelSQL, ModelView, Unique, fields
@@ -43,6 +48,12 @@ class Letter(ModelSQL, ModelView):
                 'school_ejournal_messaging.msg_letter_unique'),
             ]
         cls._order = [('period', 'DESC'), ('id', 'DESC')]
+        cls._buttons.update({
+                'send_email': {
+                    'invisible': Eval('id', -1) < 0,
+                    'depends': ['id'],
+                    },
+                })
 
     def get_rec_name(self, name):
         return '%s, %s' % (self.student.rec_name, self.period.rec_name)
@@ -70,6 +81,56 @@ class Letter(ModelSQL, ModelView):
             values['class_'] = class_.id
             values['author_name'] = name
         return super().create(vlist)
+
+    @classmethod
+    @ModelView.button
+    def send_email(cls, letters):
+        """Put in the outbox the letters' PDF for each parent of the
+        student who chose e-mail; a letter with no such parent is refused
+        and nothing is queued"""
+        pool = Pool()
+        Outbox = pool.get('school.message.outbox')
+        Guardian = pool.get('school.student.guardian')
+        LetterReport = pool.get('school.parent.letter', type='report')
+        messages = []
+        for letter in letters:
+            # The letter was read as the user (its rules); the family's
+            # addresses are the school's
+            with without_check_access():
+                guardians = Guardian.search([
+                        ('student', '=', letter.student.id),
+                        ], order=[('parent', 'ASC')])
+                parents = [g.parent for g in guardians
+                    if g.parent.active and g.parent.email_consent
+                    and (g.parent.email or '').strip()]
+                if not parents:
+                    raise MessageError(gettext(
+                            'school_ejournal_messaging.msg_letter_no_email',
+                            student=letter.student.rec_name,
+                            period=letter.period.rec_name))
+            _, content, _, name = LetterReport.execute([letter.id], {})
+            values = {
+                'student': letter.student.rec_name,
+                'period': letter.period.rec_name,
+                'teacher': letter.author_name or '',
+                }
+            for parent in parents:
+                messages.append({
+                        'key': 'letter:%s:parent:%s' % (letter.id, parent.id),
+                        'channel': 'email',
+                        'recipient': parent.email.strip(),
+                        'subject': gettext(
+                            'school_ejournal_messaging.msg_letter_subject',
+                            **values),
+                        'body': gettext(
+                            'school_ejournal_messaging.msg_letter_body',
+                            **values),
+                        'attachment': bytes(content),
+                        'attachment_name': '%s.pdf' % name,
+                        'parent': parent.id,
+                        'student': letter.student.id,
+                        })
+        Outbox.enqueue(messages)
 
 
 class LetterReport(Report):

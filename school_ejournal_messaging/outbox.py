@@ -14,6 +14,7 @@ have gone out, so it goes to «check» for a person, never resent.
 """
 import datetime as dt
 import logging
+import mimetypes
 import secrets
 import smtplib
 import socket
@@ -47,6 +48,19 @@ CHANNELS = [
     ('email', "E-mail"),
     ('sms', "SMS"),
     ]
+DELIVERIES = [
+    (None, ""),
+    ('waiting', "Awaiting Delivery"),
+    ('delivered', "Delivered"),
+    ('not_delivered', "Not Delivered"),
+    ('unknown', "Unknown"),
+    ]
+# The gateway's answers (Gateway.status) as the row records them
+GATEWAY_DELIVERY = {
+    'queued': 'waiting',
+    'delivered': 'delivered',
+    'failed': 'not_delivered',
+    }
 
 
 def lease():
@@ -91,6 +105,13 @@ class Outbox(ModelSQL, ModelView):
         'school.student', "Student", readonly=True, ondelete='SET NULL')
     subject = fields.Char("Subject", readonly=True)
     body = fields.Text("Text", required=True, readonly=True)
+    attachment = fields.Binary(
+        "Attachment", readonly=True, filename='attachment_name',
+        states={'invisible': ~Eval('attachment_name')},
+        help="The file sent with the e-mail (the information letter's PDF).")
+    attachment_name = fields.Char(
+        "Attachment Name", readonly=True,
+        states={'invisible': ~Eval('attachment_name')})
     segments = fields.Function(
         fields.Integer("SMS Segments",
             states={'invisible': Eval('channel') != 'sms'},
@@ -107,6 +128,15 @@ class Outbox(ModelSQL, ModelView):
         "Provider Id", readonly=True,
         help="The id the SMS gateway gave the message.")
     last_error = fields.Text("Last Error", readonly=True)
+    delivery = fields.Selection(
+        DELIVERIES, "Delivery", readonly=True,
+        states={'invisible': Eval('channel') != 'sms'},
+        help="What the SMS gateway says of the sent SMS: asked every few "
+        "minutes by a scheduled action until the answer is final.")
+    delivery_checked = fields.DateTime(
+        "Delivery Checked", readonly=True,
+        states={'invisible': Eval('channel') != 'sms'},
+        help="When the gateway was last asked.")
 
     @classmethod
     def __setup__(cls):
@@ -152,8 +182,9 @@ class Outbox(ModelSQL, ModelView):
     @classmethod
     def enqueue(cls, messages):
         """Add the messages [{key, channel, recipient, body, subject?,
-        parent?, student?}] to the outbox in the current transaction; a key
-        already there is left as it is.  Return the number added."""
+        attachment? (bytes), attachment_name?, parent?, student?}] to the
+        outbox in the current transaction; a key already there is left as
+        it is.  Return the number added."""
         if not messages:
             return 0
         table = cls.__table__()
@@ -161,7 +192,8 @@ class Outbox(ModelSQL, ModelView):
         now = dt.datetime.now()
         user = Transaction().user
         columns = [table.key, table.channel, table.recipient, table.subject,
-            table.body, table.parent, table.student, table.state,
+            table.body, table.attachment, table.attachment_name,
+            table.parent, table.student, table.state,
             table.attempts, table.next_try, table.create_uid,
             table.create_date]
         seen, values = set(), []
@@ -171,7 +203,8 @@ class Outbox(ModelSQL, ModelView):
             seen.add(message['key'])
             values.append([message['key'], message['channel'],
                     message['recipient'], message.get('subject'),
-                    message['body'], message.get('parent'),
+                    message['body'], message.get('attachment'),
+                    message.get('attachment_name'), message.get('parent'),
                     message.get('student'), 'pending', 0, now, user, now])
         added = 0
         # ON CONFLICT DO NOTHING: a concurrent transaction adding the same
@@ -263,10 +296,11 @@ class Outbox(ModelSQL, ModelView):
                 cursor.execute(*table.select(
                         table.id, table.channel, table.recipient,
                         table.subject, table.body, table.key,
-                        table.attempts,
+                        table.attempts, table.attachment,
+                        table.attachment_name,
                         where=table.id == id_))
                 names = ['id', 'channel', 'recipient', 'subject', 'body',
-                    'key', 'attempts']
+                    'key', 'attempts', 'attachment', 'attachment_name']
                 row = dict(zip(names, cursor.fetchone()))
                 row['claim'] = token
                 return row
@@ -305,6 +339,9 @@ class Outbox(ModelSQL, ModelView):
         if state == 'sent':
             columns += [table.sent_at, table.provider_id]
             values += [now, provider_id]
+            if row['channel'] == 'sms':
+                columns.append(table.delivery)
+                values.append('waiting')
         if next_try:
             columns.append(table.next_try)
             values.append(next_try)
@@ -316,6 +353,65 @@ class Outbox(ModelSQL, ModelView):
                     & (table.claim == row['claim'])
                     & (table.state == 'sending')))
         return state
+
+    # --- The SMS's delivery, asked of the gateway ---------------------------
+
+    @classmethod
+    def check_delivery(cls, limit=None):
+        """Ask the gateway what became of the sent SMS still awaiting
+        delivery (the scheduled action) and record each answer in its own
+        transaction: delivered, not delivered, or still waiting.  An SMS
+        the gateway has no final answer for after [school_outbox]
+        delivery_days (2) is recorded «unknown».  A gateway that cannot be
+        reached ends the round: asked again next time.  Return {delivery:
+        count} of the rows asked."""
+        limit = limit or config.getint('school_outbox', 'batch', default=200)
+        table = cls.__table__()
+        now = dt.datetime.now()
+        give_up = now - dt.timedelta(days=config.getint(
+                'school_outbox', 'delivery_days', default=2))
+        with cls._step():
+            cursor = Transaction().connection.cursor()
+            cursor.execute(*table.select(
+                    table.id, table.provider_id, table.sent_at,
+                    where=(table.channel == 'sms')
+                    & (table.state == 'sent')
+                    & (table.delivery == 'waiting')
+                    & (table.provider_id != Null),
+                    order_by=[Coalesce(
+                            table.delivery_checked, table.sent_at).asc,
+                        table.id.asc],
+                    limit=limit))
+            due = cursor.fetchall()
+        if not due:
+            return {}
+        try:
+            sms_gateway = gateway()
+        except Temporary:
+            return {}
+        done = {}
+        for id_, provider_id, sent_at in due:
+            try:
+                answer = sms_gateway.status(provider_id)
+            except (Temporary, Doubtful) as e:
+                logger.warning("outbox %s: no delivery status: %s", id_, e)
+                break
+            except Permanent as e:
+                logger.warning("outbox %s: no delivery status: %s", id_, e)
+                answer = 'unknown'
+            delivery = GATEWAY_DELIVERY.get(answer, 'waiting')
+            if delivery == 'waiting' and sent_at and sent_at < give_up:
+                delivery = 'unknown'
+            with cls._step():
+                cursor = Transaction().connection.cursor()
+                cursor.execute(*table.update(
+                        [table.delivery, table.delivery_checked,
+                            table.write_date],
+                        [delivery, dt.datetime.now(), dt.datetime.now()],
+                        where=(table.id == id_)
+                        & (table.delivery == 'waiting')))
+            done[delivery] = done.get(delivery, 0) + 1
+        return done
 
     # --- What staff do with failed and doubtful rows ------------------------
 
@@ -358,6 +454,12 @@ def build_email(row):
     # The outbox key lets a person find the row of a received letter
     message['X-School-Outbox'] = row['key']
     message.set_content(row['body'])
+    if row.get('attachment'):
+        name = row.get('attachment_name') or 'attachment'
+        maintype, subtype = (mimetypes.guess_type(name)[0]
+            or 'application/octet-stream').split('/', 1)
+        message.add_attachment(bytes(row['attachment']), maintype=maintype,
+            subtype=subtype, filename=name)
     return message
 
 
@@ -385,7 +487,10 @@ def send_email(row):
         except (OSError, smtplib.SMTPServerDisconnected) as e:
             raise Temporary(_describe(e)) from e
         try:
-            server.data(message.as_bytes())
+            # CRLF line ends: smtplib adds none to bytes, and a message of
+            # bare LF is one line longer than SMTP's 1000 characters
+            server.data(message.as_bytes(
+                    policy=message.policy.clone(linesep='\r\n')))
         except smtplib.SMTPDataError as e:
             _check_reply(e.smtp_code, e.smtp_error)
         except (OSError, smtplib.SMTPServerDisconnected, socket.timeout) as e:
@@ -424,4 +529,6 @@ class Cron(metaclass=PoolMeta):
         cls.method.selection.extend([
                 ('school.message.outbox|send_pending',
                     "Send the Outbox's Messages"),
+                ('school.message.outbox|check_delivery',
+                    "Ask the SMS Gateway What Was Delivered"),
                 ])

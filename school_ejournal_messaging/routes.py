@@ -127,6 +127,13 @@ def format_grade(value):
         }.get(value, value)
 
 
+def letters_readable():
+    "Whether the user may read information letters (parents do)"
+    ModelAccess = Pool().get('ir.model.access')
+    return ModelAccess.check(
+        'school.parent.letter', 'read', raise_exception=False)
+
+
 def render(request, database_name, template, status=HTTPStatus.OK,
         **values):
     values.setdefault('message', None)
@@ -134,6 +141,7 @@ def render(request, database_name, template, status=HTTPStatus.OK,
     values.setdefault('students', [])
     values.setdefault('student', None)
     values.setdefault('tab', None)
+    values.setdefault('letters_tab', letters_readable())
     values.update({
             'base': base_url(request, database_name),
             '_': translate,

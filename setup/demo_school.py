@@ -1921,7 +1921,8 @@ class Generator:
     def create_family_messages(self):
         """With school_ejournal_messaging activated, what the demo's parent
         and student find in the e-diary: a message of each child's class
-        teacher, the class's next parents' meeting and a class notice"""
+        teacher and the information letter of the period, the class's next
+        parents' meeting and a class notice"""
         from trytond.transaction import Transaction
         try:
             Thread = self.get('school.message.thread')
@@ -1929,6 +1930,8 @@ class Generator:
             return
         Notice = self.get('school.notice')
         Event = self.get('school.class.event')
+        Letter = self.get('school.parent.letter')
+        Period = self.get('school.period')
         parent = self.parents[self.roditel]
         meeting = min(self.today + dt.timedelta(days=3), self.cal.end)
         count = 0
@@ -1953,6 +1956,18 @@ class Generator:
                                                 }])],
                                 }])
                     count += 1
+                    # The information letter of the period under way
+                    period = Period.last_started(
+                        class_.year, class_.level, self.today)
+                    if period:
+                        Letter.create([{
+                                    'student': student.id,
+                                    'period': period.id,
+                                    'comment': 'Старается на уроках. '
+                                    'Обратите внимание на домашние '
+                                    'задания по математике.',
+                                    }])
+                        count += 1
                 if ci in done:
                     continue
                 done.add(ci)
@@ -1972,7 +1987,8 @@ class Generator:
                             'class_': class_.id,
                             }])
                 count += 2
-        self.step("family messages, class events and notices", count)
+        self.step("family messages, letters, class events and notices",
+            count)
 
     def run(self):
         self.check_absent()

@@ -490,6 +490,80 @@ def test_admin_enrols_student_by_order(watched_sao, school):
     _effort(user, 'admin enrols a new student by order')
 
 
+def test_admin_transfers_student_by_order(watched_sao, school):
+    """The administrator moves a student to the parallel class by a transfer
+    order: her enrolment in the old class ends the day before, the new one
+    starts on the order's date"""
+    today = dt.date.today().isoformat()
+    # A student (no login of the demo's) of 7А, in a year running today
+    found = school.query(
+        'SELECT s.id, s.last_name, s.first_name, a.id, a.year, a.level '
+        'FROM school_enrolment e '
+        'JOIN school_student s ON s.id = e.student '
+        'JOIN school_class a ON a.id = e.class_ '
+        'JOIN school_year y ON y.id = a.year '
+        "WHERE a.name = '7А' AND s.\"user\" IS NULL "
+        'AND y.start_date <= ? AND y.end_date >= ? '
+        'AND e.start_date <= ? AND (e.end_date IS NULL OR e.end_date >= ?) '
+        'ORDER BY s.last_name, s.id LIMIT 1', today, today, today, today)
+    if not found:
+        pytest.skip('no class 7А in a year running today (the summer)')
+    (student_id, last_name, first_name, _, year_id, level_id), = found
+    sao, watch = watched_sao
+    sao.login('admin')
+    user = bs.User(sao)
+    page = sao.page
+    parallel = school.query(
+        "SELECT id FROM school_class WHERE name = '7Б' AND year = ?",
+        year_id)
+    if not parallel:
+        # A one-class-a-level school opens the parallel class first
+        (year_name,), = school.query(
+            'SELECT name FROM school_year WHERE id = ?', year_id)
+        (level_name,), = school.query(
+            'SELECT name FROM school_level WHERE id = ?', level_id)
+        _menu(user, sao, 'Классы')
+        pane = user.pane()
+        user.click(pane.locator('nav.toolbar button#new_'))
+        _pick(user, pane, 'year', year_name)
+        _pick(user, pane, 'level', level_name)
+        user.type(pane.locator('input[name=letter]'), 'Б')
+        assert pane.locator('input[name=name]').input_value() == '7Б'
+        user.save()
+    old_class, new_class = '7А', '7Б'
+    # The orders' tab is open since login
+    user.click(page.locator('#tablist li').filter(has_text='Приказы').first)
+    pane = user.pane()
+    user.click(pane.locator('nav.toolbar button#new_'))
+    user.type(pane.locator('input[name=number]'), '98-п')
+    user.select(pane.locator('select[name=kind]'), 'Перевод')
+    lines = user.o2m('Учащиеся')
+    user.click(lines.locator('button[title="Создать"]'))
+    row = lines.locator('tbody tr').first
+    user.pick(row, 'student', '%s %s' % (last_name, first_name))
+    cell = user.edit_cell(lines, row, 'Класс')
+    user.pick(cell, 'class_', new_class)
+    user.save()
+    user.button('Провести')
+    user.confirm()
+    problems = watch.take()
+    assert not problems, problems
+
+    (state, date), = school.query(
+        "SELECT state, date FROM school_order WHERE number = '98-п'")
+    assert state == 'done'
+    enrolments = school.query(
+        'SELECT c.name, e.start_date, e.end_date FROM school_enrolment e '
+        'JOIN school_class c ON c.id = e.class_ '
+        'WHERE e.student = ? ORDER BY e.start_date', student_id)
+    day_before = (dt.date.fromisoformat(str(date))
+        - dt.timedelta(days=1)).isoformat()
+    assert [(c, str(e)) for c, _, e in enrolments[-2:]] == [
+        (old_class, day_before), (new_class, 'None')], enrolments
+    assert str(enrolments[-1][1]) == str(date), enrolments
+    _effort(user, 'admin transfers a student to the parallel class by order')
+
+
 # --- The staff's daily tools (issue 7) ---------------------------------------
 
 DOC_IMAGES = bs.MODULE / 'doc' / 'images'
@@ -786,3 +860,109 @@ def test_admin_adds_teacher(watched_sao, school, shots_dir):
         'JOIN party_party p ON p.id = e.party WHERE u.id = ?', user_id)
     assert (name, position) == ('Кузнецова Дарья Олеговна', 'teacher')
     _effort(user, 'admin adds a teacher login with roles')
+
+
+# --- Lists from files (issue 11) ---------------------------------------------
+
+def test_admin_imports_students(watched_sao, school):
+    """The administrator uploads the sample students, sees the preview of
+    each row and confirms: the students are written, in a draft order"""
+    today = dt.date.today().isoformat()
+    classes = school.query(
+        "SELECT c.name FROM school_class c JOIN school_year y "
+        "ON y.id = c.year WHERE c.name IN ('1А', '5А', '6А') "
+        'AND y.start_date <= ? AND y.end_date >= ?', today, today)
+    if len(classes) < 3:
+        pytest.skip('no classes 1А, 5А, 6А in a year running today '
+            '(the summer)')
+    sao, watch = watched_sao
+    sao.login('admin')
+    user = bs.User(sao)
+    _menu(user, sao, 'Импорт списков')
+    dialog = _dialog(sao)
+    dialog.locator('input[type=file]').first.set_input_files(
+        str(bs.MODULE / 'samples' / 'students.xlsx'))
+    user.clicks += 2    # the file button and the file chosen
+    user.idle()
+    user.type(dialog.locator('input[name=order_number]'), '77-у')
+    _dialog_button(user, sao, 'Просмотр')
+    dialog = _dialog(sao)
+    rows = dialog.locator('.form-one2many tbody tr')
+    rows.nth(2).wait_for(timeout=15000)
+    texts = [r.text_content() for r in rows.all()]
+    assert len(texts) == 3, texts
+    assert all('Создать' in t for t in texts), texts
+    assert 'Кузнецов Артём Игоревич' in texts[0], texts
+    summary = dialog.locator('input[name=summary]').input_value()
+    assert 'Создать: 3' in summary, summary
+    # Nothing written yet
+    assert not school.query(
+        "SELECT id FROM school_student WHERE file_number = 'Н-0101'")
+    _dialog_button(user, sao, 'Импорт')
+    summary = _dialog(sao).locator('textarea[name=summary]')
+    summary.wait_for()
+    text = summary.input_value()
+    assert 'Создано: 3' in text, text
+    _dialog_button(user, sao, 'Закрыть')
+    problems = watch.take()
+    assert not problems, problems
+    lines = school.query(
+        'SELECT s.file_number, c.name, o.kind, o.state '
+        'FROM school_order_line l JOIN school_order o ON o.id = l."order" '
+        'JOIN school_student s ON s.id = l.student '
+        'JOIN school_class c ON c.id = l.class_ '
+        "WHERE o.number = '77-у' ORDER BY s.file_number")
+    assert lines == [
+        ('Н-0101', '5А', 'enrolment', 'draft'),
+        ('Н-0102', '1А', 'enrolment', 'draft'),
+        ('Н-0103', '6А', 'enrolment', 'draft'),
+        ], lines
+    _effort(user, 'admin imports the students of a file')
+
+
+def test_deputy_computes_whole_school(watched_sao, school):
+    """The deputy computes the term grades of the whole school in one run
+    (no class chosen) and reads a summary that matches the journal.
+    Last in this file: it fills in every class's grades."""
+    today = dt.date.today().isoformat()
+    periods = school.query(
+        "SELECT p.id FROM school_period p "
+        "JOIN school_level v ON v.period_kind = p.kind "
+        "JOIN school_class c ON c.level = v.id AND c.name = '5А' "
+        "JOIN school_year y ON y.id = c.year AND y.id = p.year "
+        "WHERE p.state = 'open' AND p.start_date <= ? "
+        "ORDER BY p.start_date DESC LIMIT 1", today)
+    if not periods:
+        pytest.skip('no period of 5А started and open today')
+    (period_id,), = periods
+    sao, watch = watched_sao
+    # A batch job of the whole school: the deputy waits for its summary
+    compute = 'wizard.school.grade.compute_all.execute'
+    watch.batch[compute] = 30
+    sao.login('zavuch')
+    user = bs.User(sao)
+    _menu(user, sao, 'Рассчитать итоговые отметки школы')
+    dialog = _dialog(sao)
+    assert dialog.locator('input[name=class_]').input_value() == ''
+    _dialog_button(user, sao, 'Рассчитать')
+    summary = _dialog(sao).locator('textarea[name=summary]')
+    summary.wait_for(timeout=120000)
+    text = summary.input_value()
+    _dialog_button(user, sao, 'Закрыть')
+    problems = watch.take()
+    assert not problems, problems
+    assert 'вся школа' in text, text
+    counts = school.query(
+        'SELECT COUNT(*), COUNT(DISTINCT g.class_), '
+        'COUNT(DISTINCT g.subject) FROM school_grade g '
+        'WHERE g.period = ?', period_id)
+    (grades, classes, subjects), = counts
+    assert classes > 1, counts
+    match = re.search(
+        r'рассчитано (\d+),.*классов: (\d+), предметов: (\d+)', text)
+    assert match, text
+    assert [int(g) for g in match.groups()] == [grades, classes, subjects], (
+        text, counts)
+    _effort(user, 'zavuch computes the term grades of the whole school '
+        '(%d grades in %.1f s, load %.1f)' % (
+            grades, max(watch.times[compute]), os.getloadavg()[0]))

@@ -323,3 +323,51 @@ def test_family_messages_on_phone(diary_school, phone):
 
     assert not dialogs, dialogs
     assert not errors, errors
+
+
+def test_parent_opens_letter_on_phone(diary_school, phone):
+    """The parent opens «Письма» of a child and the information letter
+    (the PDF read back with pypdf); the student and the other child's pages
+    have no such letter (404)"""
+    import io
+
+    from pypdf import PdfReader
+
+    page, errors, shots = phone
+    _sign_in(page, diary_school, 'roditel')
+    child = _student_id(page)
+    other = int(re.search(r'/diary/(\d+)/', page.locator(
+                'nav.children a:not(.current)').get_attribute('href')
+            ).group(1))
+    page.click('nav.tabs a:has-text("Письма")')
+    page.wait_for_url(re.compile(r'/%s/letters$' % child))
+    page.screenshot(path=str(shots / 'diary-letters.png'), full_page=True)
+    assert page.locator('h2#letters-title').inner_text() == (
+        'Информационные письма')
+    link = page.locator('ul.letters a').first
+    assert 'PDF' in link.inner_text()
+    _fits(page)
+    href = link.get_attribute('href')
+    letter = int(re.search(r'/letters/(\d+)\.pdf$', href).group(1))
+    # Opened as the link is followed (a PDF viewer is not headless)
+    response = page.request.get(diary_school.url.rstrip('/') + href)
+    assert response.status == 200
+    assert response.headers['content-type'] == 'application/pdf'
+    reader = PdfReader(io.BytesIO(response.body()))
+    text = ' '.join(' '.join(
+            p.extract_text() for p in reader.pages).split())
+    assert 'письмо' in text.lower(), text
+    assert 'Старается на уроках.' in text, text
+
+    # The letter under the other child's address, or for the student: 404
+    url = '%s%s/letters/%s.pdf' % (diary_school.diary, other, letter)
+    assert page.request.get(url).status == 404
+    _sign_out(page)
+    _sign_in(page, diary_school, 'uchenik')
+    student = _student_id(page)
+    assert page.locator('nav.tabs a:has-text("Письма")').count() == 0
+    for url in ['%s%s/letters' % (diary_school.diary, student),
+            '%s%s/letters/%s.pdf' % (diary_school.diary, child, letter)]:
+        assert page.goto(url).status == 404, url
+    _expected_404(errors)
+    assert not errors, errors

@@ -123,6 +123,7 @@ def build_journal(config):
         'school.thematic_plan': plan.id,
         'school.thematic_plan.line': plan.lines[0].id,
         'school.period': quarter.id,
+        'school.year': school['year'].id,
         'school.student': school['students']['Анна'].id,
         'school.parent': school['mother'].id,
         'school.enrolment': Enrolment.find([], limit=1)[0].id,

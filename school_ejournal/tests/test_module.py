@@ -12,7 +12,7 @@ from trytond.pool import Pool
 from trytond.tests import test_tryton
 from trytond.transaction import Transaction
 
-from .access_matrix import MATRIX, ROLES
+from .access_matrix import MATRIX, ROLES, differing
 
 MODES = ['read', 'write', 'create', 'delete']
 
@@ -39,6 +39,10 @@ class SchoolEjournalTestCase(CompanyTestMixin, test_tryton.ModuleTestCase):
             Holder = getattr(Model, name).get_target()
             yield Holder.__name__
             yield from self._holders(Holder)
+
+    def test_access_rows_written(self):
+        "Each .xml file holds the access rows of its models, as the matrix"
+        self.assertEqual(list(differing()), [])
 
     @test_tryton.with_transaction()
     def test_access_matrix(self):

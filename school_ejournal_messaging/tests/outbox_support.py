@@ -68,17 +68,22 @@ class SMTPServer:
 
 
 class Gateway(ThreadingHTTPServer):
-    """SMS.ru on loopback.  behaviours: what to do with the next send
-    requests, in turn ('ok' once the list is empty): 'ok', '500', '429',
-    'hang' (accept the message, answer after the client gave up), 'wait'
-    (accept, tell the test through `arrived`, answer when `release` is
-    set), 'refuse-number' (code 207)."""
+    """SMS.ru on loopback (send and status).  behaviours: what to do
+    with the next send requests, in turn ('ok' once the list is empty):
+    'ok', '500', '429', 'hang' (accept the message, answer after the
+    client gave up), 'wait' (accept, tell the test through `arrived`,
+    answer when `release` is set), 'refuse-number' (code 207)."""
     daemon_threads = True
 
     def __init__(self):
         super().__init__(('127.0.0.1', 0), _GatewayHandler)
         self.behaviours = []
         self.accepted = []     # (to, text) of the messages it took
+        # sms_id: the status codes /sms/status answers in turn (103
+        # delivered, 102 on its way, 104/107 not delivered, '500' an
+        # HTTP error); without: 103 for a message it took
+        self.statuses = {}
+        self.status_asked = []
         self.requests = 0
         self.arrived = threading.Event()
         self.release = threading.Event()
@@ -111,10 +116,20 @@ class _GatewayHandler(BaseHTTPRequestHandler):
         form = urllib.parse.parse_qs(self.rfile.read(length).decode())
         if self.path == '/sms/status':
             sms_id = form['sms_id'][0]
-            delivered = int(sms_id.split('-')[1]) <= len(gateway.accepted)
+            with gateway.lock:
+                gateway.status_asked.append(sms_id)
+                script = gateway.statuses.get(sms_id)
+                if script:
+                    # The scripted codes in turn, the last one for ever
+                    code = script.pop(0) if len(script) > 1 else script[0]
+                else:
+                    code = (103 if int(sms_id.split('-')[1])
+                        <= len(gateway.accepted) else -1)
+            if code in {'500', '429'}:
+                return self._answer(int(code), {'status': 'ERROR'})
             return self._answer(200, {'status': 'OK', 'status_code': 100,
-                    'sms': {sms_id: {'status': 'OK',
-                            'status_code': 103 if delivered else -1}}})
+                    'sms': {sms_id: {'status': 'OK', 'status_code': code,
+                            'status_text': 'status %s' % code}}})
         to, text = form['to'][0], form['msg'][0]
         with gateway.lock:
             gateway.requests += 1

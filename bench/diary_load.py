@@ -1,0 +1,214 @@
+# This file is part of the school e-journal.  The COPYRIGHT file at the top
+# level of this repository contains the full copyright notices and license
+# terms.
+"""The e-diary under load: 50 signed-in parents reading their children's
+week pages, on the production arrangement.
+
+    PYTHONOPTIMIZE=1 .venv/bin/python bench/diary_load.py \\
+        --private-postgresql .var/bench/pg --students 1000 [--reuse] \\
+        [--users 50] [--duration 60] [--workers 2]
+
+The demo school (bench/common.py) with school_ejournal_messaging activated;
+N parents get a login (bench/diary_parents.py); gunicorn serves trytond
+(PYTHONOPTIMIZE=1, `[cache] clean_timeout = 0`, --workers processes, as the
+README deploys it); locust (`pip install -e '.[bench]'`), headless and
+bounded in time, runs N users, each one parent signed in through the
+e-diary's form beforehand (untimed, reading one week page to warm the
+workers), reads the week pages of own children (the week of the demo's
+day and the three before) as fast as answered.  Prints pages/s, p50/p95
+of the week page, errors and the load average.
+"""
+import csv
+import datetime as dt
+import http.client
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from urllib.parse import urlencode
+
+from common import (
+    DAYS_BACK, PASSWORD, VENV_BIN, WORK, Database, free_port, parser, say,
+    wait_port)
+
+MODULE = 'school_ejournal_messaging'
+HERE = Path(__file__).resolve().parent
+
+
+def activate(database):
+    "Activate the e-diary module in the demo database (quick when done)"
+    log = WORK / ('%s-%s-messaging.log' % (database.backend, database.name))
+    with open(log, 'w') as out:
+        subprocess.run([str(VENV_BIN / 'trytond-admin'), '-c',
+                str(database.conf), '-d', database.name, '-u', MODULE,
+                '--activate-dependencies'],
+            env=dict(os.environ, PYTHONOPTIMIZE='1'),
+            stdout=out, stderr=subprocess.STDOUT, check=True)
+
+
+def make_parents(database, count):
+    out = WORK / ('%s-families.json' % database.name)
+    subprocess.run([str(VENV_BIN / 'python'), str(HERE / 'diary_parents.py'),
+            '-c', str(database.conf), '-d', database.name,
+            '--count', str(count), '--password', PASSWORD,
+            '--out', str(out)],
+        env=dict(os.environ, PYTHONOPTIMIZE='1'), check=True)
+    return out
+
+
+def gunicorn(database, workers):
+    "Start gunicorn as the README deploys trytond; return (process, port)"
+    port = free_port()
+    conf = WORK / ('gunicorn-%s.conf' % database.name)
+    lines = ['[database]', 'uri = %s' % database.server_uri]
+    if database.backend == 'sqlite':
+        lines.append('path = %s' % database.folder)
+    # The bench speaks plain HTTP on loopback: cookies without Secure
+    lines += ['', '[cache]', 'clean_timeout = 0', '',
+        '[session]', 'max_attempt = 100', '',
+        '[school_diary]', 'secure_cookie = False', '']
+    conf.write_text('\n'.join(lines))
+    log = WORK / ('gunicorn-%s.log' % database.name)
+    env = dict(os.environ, PYTHONOPTIMIZE='1', TRYTOND_CONFIG=str(conf),
+        TRYTOND_DATABASE_NAMES=database.name)
+    process = subprocess.Popen([str(VENV_BIN / 'gunicorn'),
+            '-w', str(workers), '-b', '127.0.0.1:%d' % port,
+            '--timeout', '120', 'trytond.application:app'],
+        env=env, stdout=open(log, 'w'), stderr=subprocess.STDOUT,
+        start_new_session=True)
+    wait_port(port, process, log=log)
+    say('gunicorn (pid %d, %d workers) on 127.0.0.1:%d'
+        % (process.pid, workers, port))
+    return process, port
+
+
+def sign_in(port, database, family, weeks):
+    """Sign the parent in through the e-diary's form (CSRF cookie and
+    token) and read one week page (untimed: it warms the worker); return
+    the family with its session cookie"""
+    base = '/%s/diary/' % database
+    connection = http.client.HTTPConnection('127.0.0.1', port, timeout=300)
+    connection.request('GET', base + 'login')
+    response = connection.getresponse()
+    page = response.read().decode()
+    csrf_cookie = re.search(r'school_diary_csrf=([^;]+)',
+        response.getheader('Set-Cookie') or '').group(1)
+    token = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+    connection.request('POST', base + 'login', urlencode({
+                'login': family['login'], 'password': PASSWORD,
+                'csrf': token}), {
+            'Content-Type': 'application/x-www-form-urlencoded',
+            'Cookie': 'school_diary_csrf=%s' % csrf_cookie})
+    response = connection.getresponse()
+    response.read()
+    if response.status != 303:
+        raise SystemExit('bench: %s could not sign in (HTTP %s)'
+            % (family['login'], response.status))
+    cookie = re.search(r'school_diary=([^;]+)',
+        response.getheader('Set-Cookie')).group(1)
+    connection.request('GET', '%s%s/week?date=%s' % (
+            base, family['students'][0], weeks[0]), headers={
+            'Cookie': 'school_diary=%s' % cookie})
+    response = connection.getresponse()
+    response.read()
+    if response.status != 200:
+        raise SystemExit('bench: %s cannot read the week (HTTP %s)'
+            % (family['login'], response.status))
+    connection.close()
+    return dict(family, cookie=cookie)
+
+
+def sign_in_all(port, database, families):
+    "Sign every parent in (8 at a time); write their cookies for locust"
+    with open(families) as fp:
+        todo = json.load(fp)
+    start = time.monotonic()
+    with ThreadPoolExecutor(8) as pool:
+        done = list(pool.map(
+                lambda f: sign_in(port, database.name, f, weeks()), todo))
+    say('%d parents signed in (untimed) in %.0f s'
+        % (len(done), time.monotonic() - start))
+    out = WORK / ('%s-sessions.json' % database.name)
+    out.write_text(json.dumps(done))
+    return out
+
+
+def weeks():
+    "The Monday of the demo's day and of the three weeks before"
+    day = dt.date.today() - dt.timedelta(days=DAYS_BACK)
+    monday = day - dt.timedelta(days=day.weekday())
+    return [(monday - dt.timedelta(days=7 * k)).isoformat()
+        for k in range(4)]
+
+
+def run_locust(port, database, families, users, duration):
+    prefix = WORK / ('locust-%s' % database.name)
+    env = dict(os.environ, DIARY_DATABASE=database.name,
+        DIARY_FAMILIES=str(families), DIARY_WEEKS=','.join(weeks()),
+        DIARY_PASSWORD=PASSWORD)
+    env.pop('PYTHONOPTIMIZE', None)
+    locust = VENV_BIN / 'locust'
+    if not locust.exists():
+        raise SystemExit("bench: locust missing: .venv/bin/pip install "
+            "-e '.[bench]'")
+    say('locust: %d users for %d s' % (users, duration))
+    result = subprocess.run([str(locust), '-f',
+            str(HERE / 'diary_locustfile.py'), '--headless',
+            '-u', str(users), '-r', str(users), '-t', '%ds' % duration,
+            '--host', 'http://127.0.0.1:%d' % port, '--csv', str(prefix),
+            '--only-summary', '--stop-timeout', '10'],
+        env=env, capture_output=True, text=True)
+    (WORK / 'locust.log').write_text(result.stdout + result.stderr)
+    stats = prefix.with_name(prefix.name + '_stats.csv')
+    if not stats.exists():
+        sys.stderr.write(result.stderr[-3000:])
+        raise SystemExit('bench: locust wrote no figures')
+    with open(stats) as fp:
+        return {row['Name']: row for row in csv.DictReader(fp)}, result
+
+
+def main():
+    p = parser(__doc__)
+    p.add_argument('--users', type=int, default=50)
+    p.add_argument('--duration', type=int, default=60)
+    p.add_argument('--workers', type=int, default=2)
+    args = p.parse_args()
+    database = Database(args)
+    database.ensure()
+    activate(database)
+    families = make_parents(database, args.users)
+    process, port = gunicorn(database, args.workers)
+    try:
+        sessions = sign_in_all(port, database, families)
+        say('load before: %.2f %.2f %.2f' % os.getloadavg())
+        start = time.monotonic()
+        stats, result = run_locust(port, database, sessions, args.users,
+            args.duration)
+        elapsed = time.monotonic() - start
+        load = os.getloadavg()
+    finally:
+        os.killpg(process.pid, 15)
+        process.wait(30)
+    week = stats.get('week page')
+    if not week:
+        sys.stderr.write(result.stdout[-3000:] + result.stderr[-3000:])
+        raise SystemExit('bench: no week page was read')
+    print('e-diary week page, %s, %d students, %d parents, %d gunicorn '
+        'workers, %d s' % (database.backend, args.students, args.users,
+            args.workers, args.duration))
+    print('week page    n=%s  %.1f pages/s  p50 %s ms  p95 %s ms  '
+        'p99 %s ms  max %.0f ms  errors %s' % (
+            week['Request Count'], float(week['Requests/s']),
+            week['50%'], week['95%'], week['99%'],
+            float(week['Max Response Time']), week['Failure Count']))
+    print('load average after the run (1, 5, 15 min): %.2f %.2f %.2f; '
+        'run %.0f s' % (*load, elapsed))
+    print('aims: p95 <= 150 ms, >= 100 pages/s')
+
+
+if __name__ == '__main__':
+    main()
