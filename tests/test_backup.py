@@ -231,7 +231,7 @@ def test_damaged_archive_refused(db, tmp_path, damage):
 
 
 def test_retention(db, tmp_path):
-    "Backups keep the newest of the last days and weeks"
+    "Backups keep the newest of the last days, then of the weeks before"
     sys.path.insert(0, str(REPO / 'setup'))
     try:
         import backup_restore
@@ -246,7 +246,9 @@ def test_retention(db, tmp_path):
         (folder / f'{db.name}-{stamp}.tar.gz').write_bytes(b'')
     backup_restore.prune(folder, db.name, keep_daily=3, keep_weekly=2)
     kept = sorted(p.name[len(db.name) + 1:-7] for p in folder.iterdir())
-    # The last 3 days' newest, and the newest of weeks 48 and 49 (Sunday
-    # 29 November closes week 48)
+    # The last 3 days' newest, then the newest of the 2 weeks before them:
+    # Sunday 22 and 15 November (Monday 30 November starts week 49; the
+    # newest of week 48, Sunday 29, is a daily one)
     assert kept == [
-        '20261128-030000', '20261129-030000', '20261130-150000'], kept
+        '20261115-030000', '20261122-030000', '20261128-030000',
+        '20261129-030000', '20261130-150000'], kept

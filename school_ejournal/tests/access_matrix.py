@@ -119,6 +119,8 @@ MATRIX = {
     # The administrator's completeness of the students' personal data
     'school.class.completeness': dict(
         school_admin='r', deputy_academic='r', deputy_pastoral='r'),
+    # The scheduled backup's retention and last run: the administrator's
+    'school.backup.configuration': dict(school_admin='rw'),
     }
 
 
