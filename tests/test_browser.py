@@ -435,6 +435,26 @@ def test_teacher_fills_todays_lesson(watched_sao, school):
     assert homework == '§ 12, упр. 3'
 
 
+def _apply_order(user, sao, watch, pane, number, kind, student, class_):
+    """In the orders' list pane: a new order of kind for the student into
+    class_, saved and applied (**Провести**), with no error"""
+    user.click(pane.locator('nav.toolbar button#new_'))
+    user.type(pane.locator('input[name=number]'), number)
+    user.select(pane.locator('select[name=kind]'), kind)
+    lines = user.o2m('Учащиеся')
+    user.click(lines.locator('button[title="Создать"]'))
+    row = lines.locator('tbody tr').first
+    user.pick(row, 'student', student)
+    cell = user.edit_cell(lines, row, 'Класс')
+    user.pick(cell, 'class_', class_)
+    user.save()
+    user.button('Провести')
+    user.confirm()
+    sao.wait_idle()
+    problems = watch.take()
+    assert not problems, problems
+
+
 def _order_done(sao, school, number, timeout=15):
     """Return [(state, date)] of the order once it is done, as the server
     answered the button (a screenshot and the form's text if it is not)"""
@@ -481,21 +501,8 @@ def test_admin_enrols_student_by_order(watched_sao, school):
     # The order: its tab is open since login
     user.click(page.locator('#tablist li').filter(has_text='Приказы').first)
     pane = user.pane()
-    user.click(pane.locator('nav.toolbar button#new_'))
-    user.type(pane.locator('input[name=number]'), '99-у')
-    user.select(pane.locator('select[name=kind]'), 'Зачисление')
-    lines = user.o2m('Учащиеся')
-    user.click(lines.locator('button[title="Создать"]'))
-    row = lines.locator('tbody tr').first
-    user.pick(row, 'student', 'Новикова')
-    cell = user.edit_cell(lines, row, 'Класс')
-    user.pick(cell, 'class_', '5А')
-    user.save()
-    user.button('Провести')
-    user.confirm()
-    sao.wait_idle()
-    problems = watch.take()
-    assert not problems, problems
+    _apply_order(user, sao, watch, pane, '99-у', 'Зачисление', 'Новикова',
+        '5А')
 
     # The order's date is the school's today (its time zone), which the
     # line took
@@ -553,22 +560,8 @@ def test_admin_transfers_student_by_order(watched_sao, school):
     # The orders' tab is open since login
     user.click(page.locator('#tablist li').filter(has_text='Приказы').first)
     pane = user.pane()
-    user.click(pane.locator('nav.toolbar button#new_'))
-    user.type(pane.locator('input[name=number]'), '98-п')
-    user.select(pane.locator('select[name=kind]'), 'Перевод')
-    lines = user.o2m('Учащиеся')
-    user.click(lines.locator('button[title="Создать"]'))
-    row = lines.locator('tbody tr').first
-    user.pick(row, 'student', '%s %s' % (last_name, first_name))
-    cell = user.edit_cell(lines, row, 'Класс')
-    user.pick(cell, 'class_', new_class)
-    user.save()
-    user.button('Провести')
-    user.confirm()
-    sao.wait_idle()
-    problems = watch.take()
-    assert not problems, problems
-
+    _apply_order(user, sao, watch, pane, '98-п', 'Перевод',
+        '%s %s' % (last_name, first_name), new_class)
     (state, date), = _order_done(sao, school, '98-п')
     enrolments = school.query(
         'SELECT c.name, e.start_date, e.end_date FROM school_enrolment e '
