@@ -17,6 +17,8 @@ from trytond.pool import Pool, PoolMeta
 from trytond.transaction import Transaction, without_check_access
 
 from . import backup_archive
+from .common import ClosedFieldsMixin
+from .validation import ValidationMixin
 
 logger = logging.getLogger(__name__)
 
@@ -31,9 +33,15 @@ def backup_folder():
     return Path(config.get('database', 'path')) / 'backups'
 
 
-class BackupConfiguration(ModelSingleton, ModelSQL, ModelView):
+class BackupConfiguration(
+        ValidationMixin, ClosedFieldsMixin, ModelSingleton, ModelSQL,
+        ModelView):
     "The scheduled backup's settings and its last run"
     __name__ = 'school.backup.configuration'
+    # How the last run went is written by the backup itself
+    _system_fields = frozenset({
+            'last_run', 'last_state', 'last_archive', 'last_error',
+            'last_success'})
 
     keep_daily = fields.Integer(
         "Daily Archives Kept", required=True,

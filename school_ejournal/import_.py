@@ -35,8 +35,8 @@ from .exceptions import ImportListError
 from .staff import STAFF_ROLES
 from .student import snils_valid
 from .validation import (
-    RECORD_DATE_LIMITS, RPCGuardMixin, ValidationWizardMixin, guard_cell,
-    plausible_email, read_table)
+    RECORD_DATE_LIMITS, RPCGuardMixin, ValidationMixin, ValidationWizardMixin,
+    guard_cell, plausible_email, read_table)
 
 KINDS = [
     ('students', "Students"),
@@ -1264,7 +1264,7 @@ def xlsx(headers, rows):
     return output.getvalue()
 
 
-class ClassCompleteness(ModelSQL, ModelView):
+class ClassCompleteness(ValidationMixin, ModelSQL, ModelView):
     "Completeness of the students' personal data per class"
     __name__ = 'school.class.completeness'
 
