@@ -18,7 +18,7 @@ from proteus import Model
 
 from trytond import config as tryton_config
 from trytond.model.exceptions import AccessError
-from trytond.tests.test_tryton import DB_NAME
+from trytond.tests.test_tryton import DB_NAME, drop_db
 from trytond.tests.tools import activate_modules, set_user
 
 from ..backup_archive import archive_time, retained
@@ -87,6 +87,12 @@ class ScheduledBackupTestCase(unittest.TestCase):
             cls.config = activate_modules('school_ejournal')
             cls.admin = create_user('direktor_it', ['school_admin'])
             cls.teacher = create_user('uchitel', ['teacher'])
+
+    @classmethod
+    def tearDownClass(cls):
+        # The database's connections closed, for the next test's database
+        drop_db()
+        super().tearDownClass()
 
     def setUp(self):
         super().setUp()

@@ -15,6 +15,7 @@ import unittest
 from proteus import Model, Wizard
 
 from trytond.exceptions import UserError
+from trytond.tests.test_tryton import drop_db
 from trytond.tests.tools import activate_modules, set_user
 
 from ..import_ import COLUMNS
@@ -48,6 +49,12 @@ class ImportTestCase(unittest.TestCase):
             cls.config = activate_modules('school_ejournal')
             cls.school = create_journal_school(config=cls.config)
         cls.users = cls.school['users']
+
+    @classmethod
+    def tearDownClass(cls):
+        # The database's connections closed, for the next test's database
+        drop_db()
+        super().tearDownClass()
 
     def setUp(self):
         set_user(self.users['sysadmin'], config=self.config)
