@@ -10,11 +10,12 @@
          --private-postgresql [DIR]]
 
 For each size a demo school (setup/demo_school.py, as the other benches:
-built as seen 6 days ago, its year up to then) with school_ejournal_reports
-activated; the academic deputy (zavuch) logs in over JSON-RPC and, as the
-wizard does, creates a school-wide run and presses its `run` button, for a
-week, a term and the year up to yesterday (--runs times each: the first run
-writes the remarks, the next ones update them); then prints the term
+built as seen 6 days ago, its year up to then; with --full-year, seen after
+the year's last study day) with school_ejournal_reports activated; the
+academic deputy (zavuch) logs in over JSON-RPC and, as the wizard does,
+creates a school-wide run and presses its `run` button, for a week, a term
+and the year up to the day before the demo's day (--runs times each: the
+first run writes the remarks, the next ones update them); then prints the term
 progress report of every class of the year (XLSX and PDF, one call each).
 The growth factor of each figure against the smallest size is printed
 next to the students' factor.  Aims (issue 9): year ≤ 10 s on PostgreSQL,
@@ -28,7 +29,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import (  # noqa: E402
-    VENV_BIN, WORK, Client, Database, Server, parser, percentile, say, summary)
+    VENV_BIN, WORK, Client, Database, Server, parser, percentile, say, seen_on,
+    summary)
 
 MODULE = 'school_ejournal_reports'
 WINDOWS = ['week', 'term', 'year']
@@ -49,16 +51,26 @@ def activate(database):
             stdout=out, stderr=subprocess.STDOUT, check=True)
 
 
+def rules(log, run):
+    "Print each rule's time in the run, as the server logged it"
+    marker = 'audit run %d: ' % run
+    with open(log) as lines:
+        times = [line.split(marker, 1)[1].strip() for line in lines
+            if marker in line]
+    for line in times:
+        print('    ' + line)
+
+
 def measure(args, students):
     args.students = students
     database = Database(args)
     database.ensure()
     activate(database)
-    server = Server(database)
+    server = Server(database, verbose=2)    # INFO: each rule's time
     try:
         client = Client(server.port, database.name, 'zavuch')
         context = client.context
-        date = dt.date.today() - dt.timedelta(days=1)
+        date = seen_on(args) - dt.timedelta(days=1)
         figures = {}
         for window in WINDOWS:
             seconds = []
@@ -75,6 +87,7 @@ def measure(args, students):
             summary('%d students, %s (%d remarks)' % (
                     students, window, remarks), seconds)
             print('  ' + load(), flush=True)
+            rules(server.log, ids[0])
             figures[window] = percentile(seconds, 0.5)
         classes = client.call('model.school.class.search', [
                 ('year.start_date', '<=', date),
@@ -97,8 +110,16 @@ def main():
     p = parser(__doc__.splitlines()[0])
     p.add_argument('--sizes', default='250,500,1000',
         help="students of the schools, comma-separated")
+    p.add_argument('--full-year', action='store_true',
+        help="a whole school year: the demo seen on the Thursday after its "
+        "last study day (26 May), every lesson of the year held; the same "
+        "as --seen-on of that day")
     p.set_defaults(runs=3)
     args = p.parse_args()
+    if args.full_year:
+        today = dt.date.today()
+        end = dt.date(today.year + (today.month >= 9), 5, 26)
+        args.seen_on = args.seen_on or end + dt.timedelta(days=1)
     if not sys.flags.optimize:
         say("WARNING: run with PYTHONOPTIMIZE=1 (the server always is)")
     sizes = [int(s) for s in args.sizes.split(',')]

@@ -62,7 +62,16 @@ def parser(description):
         help="untimed calls first (default: 3)")
     p.add_argument('--reuse', action='store_true',
         help="reuse the database when it holds the demo school")
+    p.add_argument('--seen-on', type=dt.date.fromisoformat,
+        help="the day the demo school is seen on, YYYY-MM-DD (default: %d "
+        "days ago); another day than the default names the database "
+        "bench<students>_<YYYYMMDD>" % DAYS_BACK)
     return p
+
+
+def seen_on(args):
+    "The day the bench's demo school is built as seen on"
+    return args.seen_on or dt.date.today() - dt.timedelta(days=DAYS_BACK)
 
 
 def largest_class(database, cursor, date):
@@ -227,6 +236,8 @@ class Database:
             self.pg = _CLUSTERS[args.private_postgresql]
             uri = self.pg.uri
         default_name = 'bench%d' % args.students
+        if args.seen_on:
+            default_name += args.seen_on.strftime('_%Y%m%d')
         parts = urlsplit(uri)
         WORK.mkdir(parents=True, exist_ok=True)
         if parts.scheme == 'sqlite':
@@ -316,7 +327,7 @@ class Database:
         if args.reuse and self.exists():
             say('reusing database %s (%s)' % (self.name, self.backend))
             return
-        today = dt.date.today() - dt.timedelta(days=DAYS_BACK)
+        today = seen_on(args)
         say('building database %s on %s: %d students, seen on %s'
             % (self.name, self.backend, args.students, today))
         self.drop_create()
@@ -361,7 +372,7 @@ class Database:
 class Server:
     "trytond on a free loopback port, stopped at exit"
 
-    def __init__(self, database):
+    def __init__(self, database, verbose=0):
         self.database = database
         self.port = free_port()
         database.write_conf(self.port)
@@ -370,7 +381,8 @@ class Server:
         env = dict(os.environ, PYTHONOPTIMIZE='1')
         with open(self.log, 'w') as out:
             self.process = subprocess.Popen([str(VENV_BIN / 'trytond'),
-                    '-c', str(database.conf), '-d', database.name],
+                    '-c', str(database.conf), '-d', database.name]
+                + ['-v'] * verbose,
                 env=env, stdout=out, stderr=subprocess.STDOUT,
                 start_new_session=True)
         atexit.register(self.stop)

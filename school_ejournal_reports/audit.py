@@ -6,6 +6,8 @@ runs that apply the rules to a window of the journal as set-based queries
 and the remarks they raise, which teachers fix and the next run confirms."""
 import datetime as dt
 import json
+import logging
+import time
 from collections import defaultdict
 
 from sql import Column, Literal
@@ -21,6 +23,8 @@ from trytond.wizard import Button, StateAction, StateView, Wizard
 from .exceptions import AuditError, RemarkAccessError
 from .rule import AuditRules
 from .rule_plan import PlanControlRules
+
+logger = logging.getLogger(__name__)
 
 SCOPES = [
     ('school', "School"),
@@ -242,12 +246,19 @@ class AuditRun(
             method = getattr(self, '_rule_%s' % rule, None)
             if method is None:
                 continue
+            start, count = time.perf_counter(), len(findings)
             for finding in method():
                 finding['rule'] = rule
                 finding.setdefault('severity', SEVERITY[rule])
                 findings[Remark.make_key(finding)] = finding
+            logger.info("audit run %s: rule %s, %d findings in %.3f s",
+                self.id, rule, len(findings) - count,
+                time.perf_counter() - start)
+        start = time.perf_counter()
         with without_check_access():
             Remark.update_from(self, findings)
+        logger.info("audit run %s: %d remarks written in %.3f s",
+            self.id, len(findings), time.perf_counter() - start)
 
     # Scheduled runs
 
