@@ -158,14 +158,18 @@ class ProgressFigures:
         return marks
 
     @classmethod
-    def figures(cls, class_, data):
+    def figures(cls, class_, data, chart=True):
+        "The figures of the class; chart: with the SVG chart (not in XLSX)"
         pool = Pool()
         Teaching = pool.get('school.teaching')
         period = cls.period_of(class_, data)
         rows = []
         totals = Counter()
-        for teaching_id, students in cls.term_marks(class_, period).items():
-            teaching = Teaching(teaching_id)
+        marks = cls.term_marks(class_, period)
+        # One read of the teachings' subjects, groups and teachers
+        teachings = dict(zip(marks, Teaching.browse(list(marks))))
+        for teaching_id, students in marks.items():
+            teaching = teachings[teaching_id]
             counter = Counter(students.values())
             row = cls.row(counter, len(students))
             row.update({
@@ -183,7 +187,7 @@ class ProgressFigures:
             'period': period,
             'rows': rows,
             'total': total,
-            'chart': cls.chart(rows),
+            'chart': cls.chart(rows) if chart else None,
             }
 
     @staticmethod
@@ -375,7 +379,7 @@ class ProgressReportXLSX(_XLSXReport):
 
     @classmethod
     def write_sheet(cls, workbook, sheet, formats, record, data):
-        figures = ProgressFigures.figures(record, data)
+        figures = ProgressFigures.figures(record, data, chart=False)
         sheet.write(0, 0, gettext(
                 'school_ejournal_reports.msg_report_progress_title',
                 class_=record.rec_name, period=figures['period'].rec_name),
