@@ -12,6 +12,7 @@ from collections import defaultdict
 
 from sql import Column, Literal
 from sql.conditionals import Case
+from sql.functions import CurrentTimestamp
 
 from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, Workflow, fields
@@ -563,18 +564,40 @@ class AuditRemark(Workflow, ModelSQL, ModelView):
             cls.write(to_keep, {'last_run': run.id})
         cls.confirm(to_confirm, run)
         cls.reopen(to_reopen, run)
-        fields_ = set(cls._fields)
-        cls.create([{
-                    'company': run.company.id,
-                    'run': run.id,
-                    'last_run': run.id,
-                    'key': key,
-                    'params': json.dumps(
-                        finding.get('params', {}), sort_keys=True),
-                    **{k: v for k, v in finding.items()
-                        if k in fields_ and k != 'params'},
-                    } for key, finding in findings.items()
-                if key not in seen])
+        cls._insert(run, {k: f for k, f in findings.items() if k not in seen})
+
+    @classmethod
+    def _insert(cls, run, findings):
+        """Insert the new remarks {key: finding} of the run: one INSERT
+        statement executed for all rows.  A remark is written by the
+        analysis alone from what its queries found (ids of the journal's
+        records, a date, a key), so it skips create's per-record reading
+        back and checking, which took most of a year's first run; the
+        database still checks the required columns and the references."""
+        if not findings:
+            return
+        transaction = Transaction()
+        cursor = transaction.connection.cursor()
+        table = cls.__table__()
+        names = sorted({n for f in findings.values() for n in f}
+            & (set(cls._fields) - {'params'}))
+        # The rules give ids (of references) as they are stored
+        formats = [(n, cls._fields[n].sql_format
+                if cls._fields[n]._type != 'many2one' else None)
+            for n in names]
+        rows = [[transaction.user, run.company.id, run.id, run.id, key,
+                'open', json.dumps(finding.get('params', {}), sort_keys=True)]
+            + [f(finding.get(n)) if f else finding.get(n)
+                for n, f in formats]
+            for key, finding in findings.items()]
+        # The statement of the first row, its parameters in the rows' order
+        query, params = tuple(table.insert(
+                [table.create_uid, table.company, table.run, table.last_run,
+                    table.key, table.state, Column(table, 'params')]
+                + [Column(table, n) for n in names] + [table.create_date],
+                [rows[0] + [CurrentTimestamp()]]))
+        assert list(params) == rows[0]
+        cursor.executemany(query, rows)
 
     @classmethod
     @Workflow.transition('confirmed')
