@@ -2046,6 +2046,14 @@ def main(argv=None):
         generator.run()
         transaction.commit()
         generator.step("committed")
+    from trytond import backend
+    if backend.name == 'postgresql':
+        # The planner's statistics of the tables just filled, as autovacuum
+        # gathers them a while later on a running server
+        with Transaction().start(args.database, 0) as transaction:
+            transaction.connection.cursor().execute('ANALYZE')
+            transaction.commit()
+        generator.step("statistics gathered (ANALYZE)")
     print("demo_school: done in %.1f s (%d students, %d parents, %d staff, "
         "%d classes, %d teaching assignments)" % (
             time.monotonic() - started, len(generator.students),
