@@ -11,9 +11,10 @@ import math
 from sql import Cast, Literal, Null
 from sql.aggregate import Count, Sum
 from sql.conditionals import Case, Coalesce, Least
-from sql.functions import Extract, Floor
+from sql.functions import Extract, Floor, Function
 from sql.operators import Exists
 
+from trytond import backend
 from trytond.pool import Pool
 from trytond.transaction import Transaction
 
@@ -21,8 +22,23 @@ ABSENCES = ('absent', 'ill', 'excused')
 DAY = 24 * 60 * 60
 
 
+class _JulianDay(Function):
+    __slots__ = ()
+    _function = 'JULIANDAY'
+
+
+class _Date(Function):
+    __slots__ = ()
+    _function = 'DATE'
+
+
 def day_number(value):
-    "The SQL of the days from 1970-01-01 to the day of the date or time"
+    """The SQL of the days from 1970-01-01 to the day of the date or time
+    (on SQLite by its own date functions: EXTRACT is a Python function
+    there, called for each row)"""
+    if backend.name == 'sqlite':
+        # julianday('1970-01-01') is 2440587.5
+        return _JulianDay(_Date(value)) - 2440587.5
     return Floor(Extract('EPOCH', value) / DAY)
 
 
