@@ -14,6 +14,7 @@ import datetime as dt
 import hmac
 import os
 import secrets
+import threading
 
 from genshi.filters import Translator
 from genshi.template import TemplateLoader
@@ -51,13 +52,31 @@ def translate(text):
     return Translation.get_report(REPORT_NAME, text)
 
 
-def _add_translator(template):
-    template.filters.insert(0, Translator(translate,
-            include_attrs=Translator.INCLUDE_ATTRS | {'aria-label'}))
+_translator = Translator(translate,
+    include_attrs=Translator.INCLUDE_ATTRS | {'aria-label'})
+_loaders = {}
+_loaders_lock = threading.Lock()
 
 
-loader = TemplateLoader(
-    TEMPLATES, auto_reload=False, callback=_add_translator)
+def load(name):
+    """Return the template in the language of the transaction: its own
+    words (texts and the attributes a reader sees) are translated once per
+    language and worker, when first loaded, instead of at every page (the
+    Translator filter then walked every event of every page); the layout
+    it includes is inlined first (auto_reload off), so is translated with
+    it.  A changed translation shows after a restart, as a changed
+    template does."""
+    language = Transaction().language
+    with _loaders_lock:
+        loader = _loaders.get(language)
+        if loader is None:
+            loader = _loaders[language] = TemplateLoader(
+                TEMPLATES, auto_reload=False)
+        template = loader.load(name)
+        if not getattr(template, 'school_translated', False):
+            template._stream = list(_translator(template.stream))
+            template.school_translated = True
+    return template
 
 
 def diary_language():
@@ -150,7 +169,7 @@ def render(request, database_name, template, status=HTTPStatus.OK,
             'grade': format_grade,
             'language': Transaction().language or 'ru',
             })
-    stream = loader.load(template).generate(**values)
+    stream = load(template).generate(**values)
     body = stream.render('html', doctype='html5', encoding='utf-8')
     response = Response(body, status=status,
         content_type='text/html; charset=utf-8')
@@ -388,12 +407,12 @@ def diary_week(request, pool, student):
     day = _date_arg(request, 'date')
     if day is False:
         return not_found(request, request.view_args['database_name'])
-    due_date, homework = Diary.homework_due(student, today)
+    week, due_date, homework = Diary.week(student, day or today, today)
     return {
         'template': 'week.html',
         'tab': 'week',
         'today': today,
-        'week': Diary.week(student, day or today),
+        'week': week,
         'due_date': due_date,
         'homework': homework,
         }
