@@ -17,6 +17,7 @@ from collections import defaultdict
 
 from school_ejournal.mark import weighted_average
 from trytond import config
+from trytond.cache import Cache
 from trytond.model import Index, ModelSQL, Unique, fields
 from trytond.pool import Pool, PoolMeta
 from trytond.transaction import Transaction
@@ -129,6 +130,36 @@ class DiarySession(ModelSQL):
                     ]))
 
 
+class User(metaclass=PoolMeta):
+    __name__ = 'res.user'
+
+    # The context of a user's preferences, read by every e-diary page
+    _diary_context_cache = Cache('school_diary.user_context', context=False)
+
+    @classmethod
+    def on_modification(cls, mode, users, field_names=None):
+        super().on_modification(mode, users, field_names=field_names)
+        cls._diary_context_cache.clear()
+
+
+class UserEmployee(metaclass=PoolMeta):
+    __name__ = 'res.user-company.employee'
+
+    @classmethod
+    def on_modification(cls, mode, records, field_names=None):
+        super().on_modification(mode, records, field_names=field_names)
+        Pool().get('res.user')._diary_context_cache.clear()
+
+
+class UserCompany(metaclass=PoolMeta):
+    __name__ = 'res.user-company.company'
+
+    @classmethod
+    def on_modification(cls, mode, records, field_names=None):
+        super().on_modification(mode, records, field_names=field_names)
+        Pool().get('res.user')._diary_context_cache.clear()
+
+
 class Cron(metaclass=PoolMeta):
     __name__ = 'ir.cron'
 
@@ -152,10 +183,14 @@ class Diary:
         # The scope the core's record rules are made of
         scope = User.get_school_scope()
         ids = set(scope['children']) | set(scope['self_students'])
-        # Read again through the rules: only those the user may read
-        students = Student.search([('id', 'in', list(ids))])
-        return sorted(students, key=lambda s: (
-                s.first_name, s.last_name, s.id))
+        # Read again through the rules: only those the user may read; the
+        # names the pages show are read with them, once
+        return [Student(r['id'], first_name=r['first_name'],
+                last_name=r['last_name'], rec_name=r['rec_name'])
+            for r in Student.search_read([('id', 'in', list(ids))],
+                order=[('first_name', 'ASC'), ('last_name', 'ASC'),
+                    ('id', 'ASC')],
+                fields_names=['first_name', 'last_name', 'rec_name'])]
 
     @classmethod
     def student(cls, student_id):

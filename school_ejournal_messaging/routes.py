@@ -15,6 +15,7 @@ import hmac
 import os
 import secrets
 import threading
+from collections.abc import Mapping
 
 from genshi.filters import Translator
 from genshi.template import TemplateLoader
@@ -44,12 +45,27 @@ CSP = ("default-src 'none'; style-src 'self'; img-src 'self'; "
 REPORT_NAME = 'school.diary'
 
 
+_translated = {}
+
+
 def translate(text):
-    "Return the text in the language of the transaction (locale/*.po)"
+    """Return the text in the language of the transaction (locale/*.po),
+    looked up once per database, language and worker (the pages' words are
+    a few hundred; a changed translation shows after a restart, as for the
+    templates)"""
     if not text or not text.strip():
         return text
+    transaction = Transaction()
+    key = (transaction.database.name, transaction.language, text)
+    try:
+        return _translated[key]
+    except KeyError:
+        pass
     Translation = Pool().get('ir.translation')
-    return Translation.get_report(REPORT_NAME, text)
+    value = Translation.get_report(REPORT_NAME, text)
+    if len(_translated) < 10000:
+        _translated[key] = value
+    return value
 
 
 _translator = Translator(translate,
@@ -61,16 +77,17 @@ _loaders_lock = threading.Lock()
 def load(name):
     """Return the template in the language of the transaction: its own
     words (texts and the attributes a reader sees) are translated once per
-    language and worker, when first loaded, instead of at every page (the
-    Translator filter then walked every event of every page); the layout
-    it includes is inlined first (auto_reload off), so is translated with
-    it.  A changed translation shows after a restart, as a changed
+    database, language and worker, when first loaded, instead of at every
+    page (the Translator filter then walked every event of every page); the
+    layout it includes is inlined first (auto_reload off), so is translated
+    with it.  A changed translation shows after a restart, as a changed
     template does."""
-    language = Transaction().language
+    transaction = Transaction()
+    key = (transaction.database.name, transaction.language)
     with _loaders_lock:
-        loader = _loaders.get(language)
+        loader = _loaders.get(key)
         if loader is None:
-            loader = _loaders[language] = TemplateLoader(
+            loader = _loaders[key] = TemplateLoader(
                 TEMPLATES, auto_reload=False)
         template = loader.load(name)
         if not getattr(template, 'school_translated', False):
@@ -200,12 +217,27 @@ def login_page(request, database_name, status=HTTPStatus.OK, message=None,
     return response
 
 
+def _thaw(value):
+    "A mutable copy of a value kept in a trytond Cache"
+    if isinstance(value, Mapping):
+        return {k: _thaw(v) for k, v in value.items()}
+    if isinstance(value, tuple):
+        return [_thaw(v) for v in value]
+    return value
+
+
 def user_context(user_id):
-    "Return the context of the user's preferences (language, company)"
+    """Return the context of the user's preferences (language, company),
+    read once per user and worker: kept until the user, his employees or
+    companies change (res.user and its relations clear the cache)"""
     User = Pool().get('res.user')
-    with Transaction().set_user(user_id):
-        context = User.get_preferences(context_only=True)
-    context.pop('_request', None)
+    context = User._diary_context_cache.get(user_id)
+    if context is None:
+        with Transaction().set_user(user_id):
+            context = User.get_preferences(context_only=True)
+        context.pop('_request', None)
+        context = User._diary_context_cache.set(user_id, context)
+    context = _thaw(context)
     # The pages speak the school's language whatever the user's preference
     context['language'] = diary_language()
     return context
