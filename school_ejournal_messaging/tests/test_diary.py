@@ -170,10 +170,11 @@ def counted_queries():
     "Collect the SQL queries run, at the database backend's cursor"
     from trytond import backend
     if backend.name == 'postgresql':
-        from trytond.backend.postgresql.database import (
-            LoggingCursor as Cursor)
+        from trytond.backend.postgresql import database
+        Cursor = database.LoggingCursor
     else:
-        from trytond.backend.sqlite.database import SQLiteCursor as Cursor
+        from trytond.backend.sqlite import database
+        Cursor = database.SQLiteCursor
     queries = []
     execute = Cursor.execute
 
