@@ -185,12 +185,13 @@ class Diary:
         ids = set(scope['children']) | set(scope['self_students'])
         # Read again through the rules: only those the user may read; the
         # names the pages show are read with them, once
+        # (a student's rec_name is his name)
         return [Student(r['id'], first_name=r['first_name'],
-                last_name=r['last_name'], rec_name=r['rec_name'])
+                last_name=r['last_name'], rec_name=r['name'])
             for r in Student.search_read([('id', 'in', list(ids))],
                 order=[('first_name', 'ASC'), ('last_name', 'ASC'),
                     ('id', 'ASC')],
-                fields_names=['first_name', 'last_name', 'rec_name'])]
+                fields_names=['first_name', 'last_name', 'name'])]
 
     @classmethod
     def student(cls, student_id):
@@ -330,9 +331,10 @@ class Diary:
             if due_date and l['homework_due'] == due_date
             and l['homework'] not in (None, '')]
 
-        subjects = {s['id']: s['rec_name'] for s in Subject.read(
+        # A subject's rec_name is its (translated) name
+        subjects = {s['id']: s['name'] for s in Subject.read(
                 list({l['subject'] for l in in_week + homework}),
-                ['rec_name'])}
+                ['name'])}
         days = []
         for offset in range(7):
             date = monday + dt.timedelta(days=offset)
