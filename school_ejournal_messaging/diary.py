@@ -160,6 +160,43 @@ class UserCompany(metaclass=PoolMeta):
         Pool().get('res.user')._diary_context_cache.clear()
 
 
+# The names of subjects and task types the week page shows, per language
+_names_cache = Cache('school_diary.names', context=False)
+
+
+def names(model, ids, fields_names):
+    """Return {id: (values of fields_names)} of the records of the model,
+    read (through the rules) once per language and worker, until the model
+    changes (Subject and TaskType below clear it)"""
+    key = (model, Transaction().language)
+    cached = dict(_names_cache.get(key) or {})
+    missing = [i for i in ids if i not in cached]
+    if missing:
+        Model = Pool().get(model)
+        for record in Model.read(missing, fields_names):
+            cached[record['id']] = tuple(record[f] for f in fields_names)
+        _names_cache.set(key, cached)
+    return {i: cached[i] for i in ids}
+
+
+class Subject(metaclass=PoolMeta):
+    __name__ = 'school.subject'
+
+    @classmethod
+    def on_modification(cls, mode, records, field_names=None):
+        super().on_modification(mode, records, field_names=field_names)
+        _names_cache.clear()
+
+
+class TaskType(metaclass=PoolMeta):
+    __name__ = 'school.task.type'
+
+    @classmethod
+    def on_modification(cls, mode, records, field_names=None):
+        super().on_modification(mode, records, field_names=field_names)
+        _names_cache.clear()
+
+
 class Cron(metaclass=PoolMeta):
     __name__ = 'ir.cron'
 
@@ -241,8 +278,6 @@ class Diary:
         Line = pool.get('school.lesson.attendance')
         Mark = pool.get('school.mark')
         Bell = pool.get('school.bell')
-        Subject = pool.get('school.subject')
-        TaskType = pool.get('school.task.type')
         cursor = Transaction().connection.cursor()
         monday = day - dt.timedelta(days=day.weekday())
         sunday = monday + dt.timedelta(days=6)
@@ -309,13 +344,14 @@ class Diary:
                     where=mark.id.in_(allowed_marks),
                     order_by=[mark.task.asc, mark.id.asc]))
             rows = cursor.fetchall()
-            types = {t['id']: t for t in TaskType.read(
-                    list({r[2] for r in rows}), ['code', 'name'])}
+            types = names('school.task.type', {r[2] for r in rows},
+                ['code', 'name'])
             for lesson_id, value, type_id in rows:
+                code, name = types[type_id]
                 marks[lesson_id].append({
                         'value': value,
-                        'type_code': types[type_id]['code'],
-                        'type_name': types[type_id]['name'],
+                        'type_code': code,
+                        'type_name': name,
                         })
 
         # The homework due on the next day with lessons
@@ -332,9 +368,8 @@ class Diary:
             and l['homework'] not in (None, '')]
 
         # A subject's rec_name is its (translated) name
-        subjects = {s['id']: s['name'] for s in Subject.read(
-                list({l['subject'] for l in in_week + homework}),
-                ['name'])}
+        subjects = {i: n for i, (n,) in names('school.subject',
+                {l['subject'] for l in in_week + homework}, ['name']).items()}
         days = []
         for offset in range(7):
             date = monday + dt.timedelta(days=offset)
