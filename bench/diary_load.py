@@ -6,7 +6,8 @@ week pages, on the production arrangement.
 
     PYTHONOPTIMIZE=1 .venv/bin/python bench/diary_load.py \\
         --private-postgresql .var/bench/pg --students 1000 [--reuse] \\
-        [--users 50] [--duration 60] [--workers 2]
+        [--users 50] [--duration 60] [--workers 2] [--threads 1] \\
+        [--no-update]
 
 The demo school (bench/common.py) with school_ejournal_messaging activated;
 N parents get a login (bench/diary_parents.py); gunicorn serves trytond
@@ -60,8 +61,9 @@ def make_parents(database, count):
     return out
 
 
-def gunicorn(database, workers):
-    "Start gunicorn as the README deploys trytond; return (process, port)"
+def gunicorn(database, workers, threads=1):
+    """Start gunicorn as the README deploys trytond (sync workers, or
+    gthread workers of `threads` threads each); return (process, port)"""
     port = free_port()
     conf = WORK / ('gunicorn-%s.conf' % database.name)
     lines = ['[database]', 'uri = %s' % database.server_uri]
@@ -76,13 +78,14 @@ def gunicorn(database, workers):
     env = dict(os.environ, PYTHONOPTIMIZE='1', TRYTOND_CONFIG=str(conf),
         TRYTOND_DATABASE_NAMES=database.name)
     process = subprocess.Popen([str(VENV_BIN / 'gunicorn'),
-            '-w', str(workers), '-b', '127.0.0.1:%d' % port,
+            '-w', str(workers), '--threads', str(threads),
+            '-b', '127.0.0.1:%d' % port,
             '--timeout', '120', 'trytond.application:app'],
         env=env, stdout=open(log, 'w'), stderr=subprocess.STDOUT,
         start_new_session=True)
     wait_port(port, process, log=log)
-    say('gunicorn (pid %d, %d workers) on 127.0.0.1:%d'
-        % (process.pid, workers, port))
+    say('gunicorn (pid %d, %d workers, %d threads each) on 127.0.0.1:%d'
+        % (process.pid, workers, threads, port))
     return process, port
 
 
@@ -176,15 +179,22 @@ def main():
     p.add_argument('--users', type=int, default=50)
     p.add_argument('--duration', type=int, default=60)
     p.add_argument('--workers', type=int, default=2)
+    p.add_argument('--threads', type=int, default=1,
+        help="threads per gunicorn worker (default 1: sync workers)")
+    p.add_argument('--no-update', action='store_true',
+        help="with --reuse: the module is already activated and up to "
+        "date (skips trytond-admin -u, about a minute)")
     args = p.parse_args()
     database = Database(args)
     database.ensure()
-    activate(database)
+    if not (args.reuse and args.no_update):
+        activate(database)
     families = make_parents(database, args.users)
-    process, port = gunicorn(database, args.workers)
+    process, port = gunicorn(database, args.workers, args.threads)
     try:
         sessions = sign_in_all(port, database, families)
-        say('load before: %.2f %.2f %.2f' % os.getloadavg())
+        before = os.getloadavg()
+        say('load before: %.2f %.2f %.2f' % before)
         start = time.monotonic()
         stats, result = run_locust(port, database, sessions, args.users,
             args.duration)
@@ -198,15 +208,15 @@ def main():
         sys.stderr.write(result.stdout[-3000:] + result.stderr[-3000:])
         raise SystemExit('bench: no week page was read')
     print('e-diary week page, %s, %d students, %d parents, %d gunicorn '
-        'workers, %d s' % (database.backend, args.students, args.users,
-            args.workers, args.duration))
+        'workers × %d threads, %d s' % (database.backend, args.students,
+            args.users, args.workers, args.threads, args.duration))
     print('week page    n=%s  %.1f pages/s  p50 %s ms  p95 %s ms  '
         'p99 %s ms  max %.0f ms  errors %s' % (
             week['Request Count'], float(week['Requests/s']),
             week['50%'], week['95%'], week['99%'],
             float(week['Max Response Time']), week['Failure Count']))
-    print('load average after the run (1, 5, 15 min): %.2f %.2f %.2f; '
-        'run %.0f s' % (*load, elapsed))
+    print('load average before the run %.2f %.2f %.2f, after it (1, 5, '
+        '15 min): %.2f %.2f %.2f; run %.0f s' % (*before, *load, elapsed))
     print('aims: p95 <= 150 ms, >= 100 pages/s')
 
 

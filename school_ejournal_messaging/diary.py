@@ -17,6 +17,7 @@ from collections import defaultdict
 
 from school_ejournal.mark import weighted_average
 from trytond import config
+from trytond.cache import Cache
 from trytond.model import Index, ModelSQL, Unique, fields
 from trytond.pool import Pool, PoolMeta
 from trytond.transaction import Transaction
@@ -24,6 +25,8 @@ from trytond.transaction import Transaction
 WEEKDAYS = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday',
     'Saturday', 'Sunday']
 ATTENDANCE = ['absent', 'ill', 'excused', 'late']
+# How far ahead the week page looks for the next school day's homework
+HOMEWORK_DAYS = 14
 
 
 def session_timeout():
@@ -127,6 +130,73 @@ class DiarySession(ModelSQL):
                     ]))
 
 
+class User(metaclass=PoolMeta):
+    __name__ = 'res.user'
+
+    # The context of a user's preferences, read by every e-diary page
+    _diary_context_cache = Cache('school_diary.user_context', context=False)
+
+    @classmethod
+    def on_modification(cls, mode, users, field_names=None):
+        super().on_modification(mode, users, field_names=field_names)
+        cls._diary_context_cache.clear()
+
+
+class UserEmployee(metaclass=PoolMeta):
+    __name__ = 'res.user-company.employee'
+
+    @classmethod
+    def on_modification(cls, mode, records, field_names=None):
+        super().on_modification(mode, records, field_names=field_names)
+        Pool().get('res.user')._diary_context_cache.clear()
+
+
+class UserCompany(metaclass=PoolMeta):
+    __name__ = 'res.user-company.company'
+
+    @classmethod
+    def on_modification(cls, mode, records, field_names=None):
+        super().on_modification(mode, records, field_names=field_names)
+        Pool().get('res.user')._diary_context_cache.clear()
+
+
+# The names of subjects and task types the week page shows, per language
+_names_cache = Cache('school_diary.names', context=False)
+
+
+def names(model, ids, fields_names):
+    """Return {id: (values of fields_names)} of the records of the model,
+    read (through the rules) once per language and worker, until the model
+    changes (Subject and TaskType below clear it)"""
+    key = (model, Transaction().language)
+    cached = dict(_names_cache.get(key) or {})
+    missing = [i for i in ids if i not in cached]
+    if missing:
+        Model = Pool().get(model)
+        for record in Model.read(missing, fields_names):
+            cached[record['id']] = tuple(record[f] for f in fields_names)
+        _names_cache.set(key, cached)
+    return {i: cached[i] for i in ids}
+
+
+class Subject(metaclass=PoolMeta):
+    __name__ = 'school.subject'
+
+    @classmethod
+    def on_modification(cls, mode, records, field_names=None):
+        super().on_modification(mode, records, field_names=field_names)
+        _names_cache.clear()
+
+
+class TaskType(metaclass=PoolMeta):
+    __name__ = 'school.task.type'
+
+    @classmethod
+    def on_modification(cls, mode, records, field_names=None):
+        super().on_modification(mode, records, field_names=field_names)
+        _names_cache.clear()
+
+
 class Cron(metaclass=PoolMeta):
     __name__ = 'ir.cron'
 
@@ -150,10 +220,15 @@ class Diary:
         # The scope the core's record rules are made of
         scope = User.get_school_scope()
         ids = set(scope['children']) | set(scope['self_students'])
-        # Read again through the rules: only those the user may read
-        students = Student.search([('id', 'in', list(ids))])
-        return sorted(students, key=lambda s: (
-                s.first_name, s.last_name, s.id))
+        # Read again through the rules: only those the user may read; the
+        # names the pages show are read with them, once
+        # (a student's rec_name is his name)
+        return [Student(r['id'], first_name=r['first_name'],
+                last_name=r['last_name'], rec_name=r['name'])
+            for r in Student.search_read([('id', 'in', list(ids))],
+                order=[('first_name', 'ASC'), ('last_name', 'ASC'),
+                    ('id', 'ASC')],
+                fields_names=['first_name', 'last_name', 'name'])]
 
     @classmethod
     def student(cls, student_id):
@@ -188,112 +263,146 @@ class Diary:
         return pool.get('school.class')(class_id)
 
     @classmethod
-    def _lessons(cls, student, domain, order=None):
-        "Return the lessons of the domain that the student attends"
+    def week(cls, student, day, today):
+        """Return (week, due date, homework): the days of the week holding
+        day, each with its lessons, and the homework due on the next day the
+        student has lessons after today (or, with no lesson planned, the
+        first day homework is due), read in a few set-based queries.
+
+        Each table is read through the rule-checked search of the signed-in
+        user (ModelSQL.search(query=True) carries the record rules into the
+        SQL): lessons, their attendance line and marks, for the student of
+        the family only."""
         pool = Pool()
         Lesson = pool.get('school.lesson')
-        lessons = Lesson.search(
-            [('class_.enrolments.student', '=', student.id)] + domain,
-            order=order or [('date', 'ASC'), ('number', 'ASC')])
-        attendees = Lesson.students_by_lesson(lessons)
-        return [l for l in lessons if student.id in attendees[l.id]]
-
-    @classmethod
-    def week(cls, student, day):
-        "Return the days of the week holding day, each with its lessons"
-        pool = Pool()
-        Mark = pool.get('school.mark')
         Line = pool.get('school.lesson.attendance')
+        Mark = pool.get('school.mark')
         Bell = pool.get('school.bell')
+        cursor = Transaction().connection.cursor()
         monday = day - dt.timedelta(days=day.weekday())
         sunday = monday + dt.timedelta(days=6)
-        lessons = cls._lessons(student, [
-                ('date', '>=', monday),
-                ('date', '<=', sunday),
-                ])
-        ids = [l.id for l in lessons]
+        horizon = today + dt.timedelta(days=HOMEWORK_DAYS)
+
+        # The lessons the rules let the user read: the week's, those of the
+        # next days and those with homework due in them
+        allowed = Lesson.search([
+                ('class_.enrolments.student', '=', student.id),
+                ['OR', [
+                        ('date', '>=', monday),
+                        ('date', '<=', sunday),
+                        ], [
+                        ('date', '>', today),
+                        ('date', '<=', horizon),
+                        ], [
+                        ('homework_due', '>', today),
+                        ('homework_due', '<=', horizon),
+                        ]],
+                ], order=[], query=True)
+        cursor.execute(*allowed)
+        ids = [i for i, in cursor]
+        lines = Line.search([('student', '=', student.id)], order=[],
+            query=True)
+        lesson = Lesson.__table__()
+        line = Line.__table__()
+        bell = Bell.__table__()
+        # Of the student's class that day, of the subgroup for a subgroup's
+        attendees = Lesson.attendees_query(
+            where=lambda lesson: fields.SQL_OPERATORS['in'](lesson.id, ids))
+        cursor.execute(*lesson
+            .join(attendees, condition=(attendees.lesson == lesson.id)
+                & (attendees.student == student.id))
+            .join(line, 'LEFT', condition=(line.lesson == lesson.id)
+                & (line.student == student.id) & line.id.in_(lines))
+            .join(bell, 'LEFT', condition=(bell.company == lesson.company)
+                & (bell.number == lesson.number))
+            .select(lesson.id, lesson.date, lesson.number, lesson.subject,
+                lesson.state, lesson.topic, lesson.homework,
+                lesson.homework_due, line.attendance, bell.start,
+                order_by=[lesson.date.asc, lesson.number.asc,
+                    lesson.id.asc]))
+        keys = ['id', 'date', 'number', 'subject', 'state', 'topic',
+            'homework', 'homework_due', 'attendance', 'start']
+        lessons = [dict(zip(keys, row)) for row in cursor]
+        for row in lessons:
+            # SQLite answers strings
+            for key in ['date', 'homework_due']:
+                if isinstance(row[key], str):
+                    row[key] = dt.date.fromisoformat(row[key])
+            if isinstance(row['start'], str):
+                row['start'] = dt.time.fromisoformat(row['start'])
+        in_week = [l for l in lessons if monday <= l['date'] <= sunday]
+
         marks = defaultdict(list)
-        for mark in Mark.search([
+        if in_week:
+            allowed_marks = Mark.search([
                     ('student', '=', student.id),
-                    ('lesson', 'in', ids),
+                    ('lesson', 'in', [l['id'] for l in in_week]),
                     ('cancelled', '=', False),
-                    ], order=[('task', 'ASC'), ('id', 'ASC')]):
-            marks[mark.lesson.id].append({
-                    'value': mark.value,
-                    'type_code': mark.type.code,
-                    'type_name': mark.type.name,
-                    })
-        attendance = {line.lesson.id: line.attendance
-            for line in Line.search([
-                    ('student', '=', student.id),
-                    ('lesson', 'in', ids),
-                    ])}
-        bells = {b.number: b for b in Bell.search([])}
+                    ], order=[], query=True)
+            mark = Mark.__table__()
+            cursor.execute(*mark.select(mark.lesson, mark.value, mark.type,
+                    where=mark.id.in_(allowed_marks),
+                    order_by=[mark.task.asc, mark.id.asc]))
+            rows = cursor.fetchall()
+            types = names('school.task.type', {r[2] for r in rows},
+                ['code', 'name'])
+            for lesson_id, value, type_id in rows:
+                code, name = types[type_id]
+                marks[lesson_id].append({
+                        'value': value,
+                        'type_code': code,
+                        'type_name': name,
+                        })
+
+        # The homework due on the next day with lessons
+        nexts = [l for l in lessons
+            if today < l['date'] <= horizon and l['state'] != 'cancelled']
+        if nexts:
+            due_date = nexts[0]['date']
+        else:
+            due = [l['homework_due'] for l in lessons
+                if l['homework_due'] and today < l['homework_due'] <= horizon]
+            due_date = min(due) if due else None
+        homework = [l for l in lessons
+            if due_date and l['homework_due'] == due_date
+            and l['homework'] not in (None, '')]
+
+        # A subject's rec_name is its (translated) name
+        subjects = {i: n for i, (n,) in names('school.subject',
+                {l['subject'] for l in in_week + homework}, ['name']).items()}
         days = []
         for offset in range(7):
             date = monday + dt.timedelta(days=offset)
-            rows = []
-            for lesson in lessons:
-                if lesson.date != date:
-                    continue
-                bell = bells.get(lesson.number)
-                rows.append({
-                        'number': lesson.number,
-                        'time': (bell.start.strftime('%H:%M')
-                            if bell and bell.start else None),
-                        'subject': lesson.subject.rec_name,
-                        'state': lesson.state,
-                        'topic': lesson.topic,
-                        'homework': lesson.homework,
-                        'homework_due': lesson.homework_due,
-                        'marks': marks.get(lesson.id, []),
-                        'attendance': attendance.get(lesson.id),
-                        })
+            rows = [{
+                    'number': l['number'],
+                    'time': (l['start'].strftime('%H:%M')
+                        if l['start'] else None),
+                    'subject': subjects[l['subject']],
+                    'state': l['state'],
+                    'topic': l['topic'],
+                    'homework': l['homework'],
+                    'homework_due': l['homework_due'],
+                    'marks': marks.get(l['id'], []),
+                    'attendance': l['attendance'],
+                    } for l in in_week if l['date'] == date]
             if rows or offset < 5:
                 days.append({
                         'date': date,
                         'weekday': WEEKDAYS[offset],
                         'lessons': rows,
                         })
-        return {
+        week = {
             'monday': monday,
             'sunday': sunday,
             'days': days,
             'previous': monday - dt.timedelta(days=7),
             'next': monday + dt.timedelta(days=7),
             }
-
-    @classmethod
-    def homework_due(cls, student, today):
-        """Return (date, [lessons]) of the homework due on the next day the
-        student has lessons after today (or, with no lesson planned, the
-        first day homework is due)"""
-        nexts = cls._lessons(student, [
-                ('date', '>', today),
-                ('date', '<=', today + dt.timedelta(days=14)),
-                ('state', '!=', 'cancelled'),
-                ])
-        if nexts:
-            date = nexts[0].date
-        else:
-            # No lesson planned yet: the first day homework is due
-            due = cls._lessons(student, [
-                    ('homework_due', '>', today),
-                    ('homework_due', '<=', today + dt.timedelta(days=14)),
-                    ], order=[('homework_due', 'ASC')])
-            if not due:
-                return None, []
-            date = due[0].homework_due
-        lessons = cls._lessons(student, [
-                ('homework_due', '=', date),
-                ('homework', '!=', None),
-                ('homework', '!=', ''),
-                ])
-        return date, [{
-                'subject': l.subject.rec_name,
-                'homework': l.homework,
-                'given': l.date,
-                } for l in lessons]
+        return week, due_date, [{
+                'subject': subjects[l['subject']],
+                'homework': l['homework'],
+                'given': l['date'],
+                } for l in homework]
 
     @classmethod
     def periods(cls, student):

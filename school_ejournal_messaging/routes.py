@@ -14,7 +14,10 @@ import datetime as dt
 import hmac
 import os
 import secrets
+import threading
+from collections.abc import Mapping
 
+from genshi.core import Markup, escape
 from genshi.filters import Translator
 from genshi.template import TemplateLoader
 
@@ -43,21 +46,55 @@ CSP = ("default-src 'none'; style-src 'self'; img-src 'self'; "
 REPORT_NAME = 'school.diary'
 
 
+_translated = {}
+
+
 def translate(text):
-    "Return the text in the language of the transaction (locale/*.po)"
+    """Return the text in the language of the transaction (locale/*.po),
+    looked up once per database, language and worker (the pages' words are
+    a few hundred; a changed translation shows after a restart, as for the
+    templates)"""
     if not text or not text.strip():
         return text
+    transaction = Transaction()
+    key = (transaction.database.name, transaction.language, text)
+    try:
+        return _translated[key]
+    except KeyError:
+        pass
     Translation = Pool().get('ir.translation')
-    return Translation.get_report(REPORT_NAME, text)
+    value = Translation.get_report(REPORT_NAME, text)
+    if len(_translated) < 10000:
+        _translated[key] = value
+    return value
 
 
-def _add_translator(template):
-    template.filters.insert(0, Translator(translate,
-            include_attrs=Translator.INCLUDE_ATTRS | {'aria-label'}))
+_translator = Translator(translate,
+    include_attrs=Translator.INCLUDE_ATTRS | {'aria-label'})
+_loaders = {}
+_loaders_lock = threading.Lock()
 
 
-loader = TemplateLoader(
-    TEMPLATES, auto_reload=False, callback=_add_translator)
+def load(name):
+    """Return the template in the language of the transaction: its own
+    words (texts and the attributes a reader sees) are translated once per
+    database, language and worker, when first loaded, instead of at every
+    page (the Translator filter then walked every event of every page); the
+    layout it includes is inlined first (auto_reload off), so is translated
+    with it.  A changed translation shows after a restart, as a changed
+    template does."""
+    transaction = Transaction()
+    key = (transaction.database.name, transaction.language)
+    with _loaders_lock:
+        loader = _loaders.get(key)
+        if loader is None:
+            loader = _loaders[key] = TemplateLoader(
+                TEMPLATES, auto_reload=False)
+        template = loader.load(name)
+        if not getattr(template, 'school_translated', False):
+            template._stream = list(_translator(template.stream))
+            template.school_translated = True
+    return template
 
 
 def diary_language():
@@ -127,6 +164,75 @@ def format_grade(value):
         }.get(value, value)
 
 
+ABSENCES = {
+    'absent': 'Absent',
+    'ill': 'Absent: ill',
+    'excused': 'Absent: excused',
+    'late': 'Late',
+    }
+
+
+def _words(text):
+    "The text with its words translated, spaces kept (as Translator does)"
+    words = text.strip()
+    return text.replace(words, translate(words)) if words else text
+
+
+def lesson_html(lesson):
+    """Return the inside of a lesson's <article> on the week page as one
+    Markup, every value escaped (genshi.core.escape), instead of some
+    forty template events: Genshi's time grows with the events, and the
+    thirty lessons of a week were most of the page's.  The words are those
+    of locale/ru.po (report school.diary), as the template's were."""
+    def text(value):
+        return escape(str(value), quotes=False)
+
+    def attr(value):
+        return escape(str(value))
+    parts = ['\n<header>\n<span class="number">%s</span>\n'
+        '<span class="subject">%s</span>\n' % (
+            text(lesson['number']), text(lesson['subject']))]
+    if lesson['time']:
+        parts.append('<span class="time">%s</span>\n' % text(lesson['time']))
+    marks = lesson['marks']
+    if marks:
+        parts.append('<span class="marks">\n')
+        for mark in marks:
+            value = mark['value']
+            if value in {'pass', 'fail'}:
+                value = translate(value)
+            parts.append('<span class="mark mark-%s" title="%s">%s'
+                '<small>%s</small></span>' % (attr(mark['value']),
+                    attr(mark['type_name']), text(value),
+                    text(mark['type_code'])))
+        parts.append('\n</span>\n')
+    parts.append('</header>\n')
+    if lesson['state'] == 'cancelled':
+        parts.append('<p class="cancelled">%s</p>\n'
+            % text(translate('The lesson is cancelled.')))
+    if lesson['attendance']:
+        parts.append('<p class="absence absence-%s">%s</p>\n' % (
+                attr(lesson['attendance']),
+                text(translate(ABSENCES[lesson['attendance']]))))
+    if lesson['topic']:
+        parts.append('<p class="topic"><span class="label">%s</span> %s'
+            '</p>\n' % (text(translate('Topic:')), text(lesson['topic'])))
+    if lesson['homework']:
+        due = ''
+        if lesson['homework_due']:
+            due = ' <small>%s%s%s</small>' % (text(_words('(due ')),
+                text(format_date(lesson['homework_due'])), text(_words(')')))
+        parts.append('<p class="homework"><span class="label">%s</span> '
+            '<span class="text">%s</span>%s</p>\n' % (
+                text(translate('Homework:')), text(lesson['homework']), due))
+    if marks:
+        parts.append('<ul class="mark-types">\n%s\n</ul>\n' % ''.join(
+                '<li>%s%s%s%s</li>' % (text(m['type_name']),
+                    text(_words(' (')), text(m['type_code']),
+                    text(_words(')'))) for m in marks))
+    return Markup(''.join(parts))
+
+
 def letters_readable():
     "Whether the user may read information letters (parents do)"
     ModelAccess = Pool().get('ir.model.access')
@@ -150,7 +256,7 @@ def render(request, database_name, template, status=HTTPStatus.OK,
             'grade': format_grade,
             'language': Transaction().language or 'ru',
             })
-    stream = loader.load(template).generate(**values)
+    stream = load(template).generate(**values)
     body = stream.render('html', doctype='html5', encoding='utf-8')
     response = Response(body, status=status,
         content_type='text/html; charset=utf-8')
@@ -181,12 +287,27 @@ def login_page(request, database_name, status=HTTPStatus.OK, message=None,
     return response
 
 
+def _thaw(value):
+    "A mutable copy of a value kept in a trytond Cache"
+    if isinstance(value, Mapping):
+        return {k: _thaw(v) for k, v in value.items()}
+    if isinstance(value, tuple):
+        return [_thaw(v) for v in value]
+    return value
+
+
 def user_context(user_id):
-    "Return the context of the user's preferences (language, company)"
+    """Return the context of the user's preferences (language, company),
+    read once per user and worker: kept until the user, his employees or
+    companies change (res.user and its relations clear the cache)"""
     User = Pool().get('res.user')
-    with Transaction().set_user(user_id):
-        context = User.get_preferences(context_only=True)
-    context.pop('_request', None)
+    context = User._diary_context_cache.get(user_id)
+    if context is None:
+        with Transaction().set_user(user_id):
+            context = User.get_preferences(context_only=True)
+        context.pop('_request', None)
+        context = User._diary_context_cache.set(user_id, context)
+    context = _thaw(context)
     # The pages speak the school's language whatever the user's preference
     context['language'] = diary_language()
     return context
@@ -388,12 +509,15 @@ def diary_week(request, pool, student):
     day = _date_arg(request, 'date')
     if day is False:
         return not_found(request, request.view_args['database_name'])
-    due_date, homework = Diary.homework_due(student, today)
+    week, due_date, homework = Diary.week(student, day or today, today)
+    for day_ in week['days']:
+        for lesson in day_['lessons']:
+            lesson['html'] = lesson_html(lesson)
     return {
         'template': 'week.html',
         'tab': 'week',
         'today': today,
-        'week': Diary.week(student, day or today),
+        'week': week,
         'due_date': due_date,
         'homework': homework,
         }

@@ -11,6 +11,7 @@ with werkzeug's test client, as a browser would.
 import datetime as dt
 import re
 import time
+from contextlib import contextmanager
 
 import pytest
 import time_machine
@@ -22,6 +23,9 @@ from trytond.tests.test_tryton import DB_NAME, drop_db
 from trytond.wsgi import app
 
 PASSWORD = 'Diary-secret-2026'
+# The most SQL queries a week page may run, however many lessons, marks and
+# children (doc/diary.rst says it to the school)
+WEEK_PAGE_QUERIES = 15
 BASE = '/%s/diary/' % DB_NAME
 SCRIPT = '<script>alert("x")</script> No. 5'
 
@@ -159,6 +163,49 @@ def test_week_of_a_child(client, school):
     # The children to switch between: Анна and Вера, not Борис
     assert '>Вера</a>' in page
     assert 'Борис' not in page
+
+
+@contextmanager
+def counted_queries():
+    "Collect the SQL queries run, at the database backend's cursor"
+    from trytond import backend
+    if backend.name == 'postgresql':
+        from trytond.backend.postgresql import database
+        Cursor = database.LoggingCursor
+    else:
+        from trytond.backend.sqlite import database
+        Cursor = database.SQLiteCursor
+    queries = []
+    execute = Cursor.execute
+
+    def counting(self, query, *args, **kwargs):
+        queries.append(str(query))
+        return execute(self, query, *args, **kwargs)
+    Cursor.execute = counting
+    try:
+        yield queries
+    finally:
+        Cursor.execute = execute
+
+
+def test_week_page_query_count(client, school):
+    """The week page reads the session, the family and the journal in at
+    most WEEK_PAGE_QUERIES queries: the same for a week with lessons,
+    marks and absences as for an empty one"""
+    students = school['students']
+    sign_in(client, 'roditel')
+    url = BASE + '%s/week' % students['Анна'].id
+    # The first page reads the parent's school scope, kept afterwards
+    assert client.get(url).status_code == 200
+    counts = {}
+    for week in ['', '?date=2026-08-03']:
+        with counted_queries() as queries:
+            response = client.get(url + week)
+        assert response.status_code == 200
+        assert 'class="weeks"' in text(response)
+        counts[week] = len(queries)
+        assert len(queries) <= WEEK_PAGE_QUERIES, '\n'.join(queries)
+    print('week page queries: %s' % counts)
 
 
 def test_homework_script_shown_as_text(client, school):
