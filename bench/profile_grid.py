@@ -27,6 +27,7 @@ import os
 import pstats
 import sys
 import time
+import traceback
 from collections import Counter
 from pathlib import Path
 
@@ -46,6 +47,8 @@ def main():
     p.add_argument('--sql', action='store_true')
     p.add_argument('--callees', metavar='FUNCTION',
         help="print what FUNCTION calls instead (a pstats pattern)")
+    p.add_argument('--trace', metavar='TEXT',
+        help="print where the queries containing TEXT are made (SQLite)")
     p.add_argument('--gzip', action='store_true',
         help="ask for a gzip answer (Accept-Encoding) as a browser does")
     args = p.parse_args()
@@ -119,6 +122,8 @@ def main():
         data = json.loads(body)
         if data.get('error'):
             raise SystemExit('%s: %s' % (method, data['error']))
+        if method.startswith('model.school.lesson.grid_'):
+            return json.loads(data['result'])
         return data['result']
 
     user_id, session, *_ = call('common.db.login', login,
@@ -167,7 +172,12 @@ def main():
     def get_connection(self, *a, **k):
         conn = original(self, *a, **k)
         if backend.name == 'sqlite':
-            conn.set_trace_callback(queries.append)
+            def trace(query):
+                queries.append(query)
+                if args.trace and args.trace in query:
+                    print('--', query[:160])
+                    print(''.join(traceback.format_stack(limit=14)[:-1]))
+            conn.set_trace_callback(trace)
         return conn
     Database.get_connection = get_connection
     if backend.name == 'postgresql':

@@ -46,6 +46,7 @@ class Mark(
             'lesson', 'date', 'type', 'late', 'cancelled', 'points',
             'entered_at'})
     _fixed_fields = frozenset({'task', 'student', 'value'})
+    _lock_period_path = ('lesson', 'period')
     # A mark is created once and changed only through its corrections,
     # which keep who, when, why and both values
     _log = False
@@ -159,17 +160,6 @@ class Mark(
                 *(a(mark, lesson) for a in aggregates),
                 where=condition,
                 group_by=columns))
-
-    def _lock_period(self):
-        return self.lesson.period
-
-    @classmethod
-    def _lock_periods(cls, marks):
-        pool = Pool()
-        Lesson = pool.get('school.lesson')
-        lessons = {l.id: l for l in Lesson.browse(
-                list({m.lesson.id for m in marks}))}
-        return {m: lessons[m.lesson.id].period for m in marks}
 
     def get_rec_name(self, name):
         return '%s %s, %s %s' % (
