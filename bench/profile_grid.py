@@ -117,7 +117,9 @@ def main():
         response = client.post(path, json={'id': counter[0],
                 'method': method, 'params': list(params)}, headers=headers)
         body = response.get_data()
-        if response.headers.get('Content-Encoding') == 'gzip':
+        # trytond names gzip for any long answer, compressed or not
+        if (response.headers.get('Content-Encoding') == 'gzip'
+                and body[:2] == b'\x1f\x8b'):
             body = gzip.decompress(body)
         data = json.loads(body)
         if data.get('error'):

@@ -453,6 +453,9 @@ class Lesson(metaclass=PoolMeta):
             raise AccessError(gettext(
                     'school_ejournal.msg_grid_no_lesson', id=lesson_id))
         lesson, = lessons
+        lesson_id = lesson.id
+        # Read by the search (its cache), not again after the write
+        teaching_id, period_id = lesson.teaching.id, lesson.period.id
         cls._grid_check_timestamp(lesson)
         if changes.get('hold') and lesson.state == 'planned':
             cls.hold([lesson])
@@ -481,14 +484,13 @@ class Lesson(metaclass=PoolMeta):
             Mark.create([{
                         'task': int(t), 'student': int(s), 'value': v,
                         } for t, s, v in marks])
-        lesson = cls(lesson.id)
-        result = cls._grid_columns([lesson])
+        result = cls._grid_columns([lesson_id])
         result['lesson'] = result.pop('lessons')[0]
         students = {int(s) for s, _ in attendance} | {
             int(s) for _, s, _ in marks}
         if students:
             result['stats'] = cls._grid_stats(
-                lesson.teaching.id, lesson.period.id, students)
+                teaching_id, period_id, students)
         return result
 
     @classmethod

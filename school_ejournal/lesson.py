@@ -275,11 +275,12 @@ class Lesson(
             or user_in('school_admin', 'deputy_academic'))
 
     @classmethod
-    def check_filler(cls, lessons):
+    def check_filler(cls, lessons, taught=None):
         """Refuse filling in lessons the user neither teaches nor
         substitutes for: the deputy and the administrator fill in another
         teacher's lesson only as its recorded substitute (T2)"""
-        taught = cls.taught_ids(lessons)
+        if taught is None:
+            taught = cls.taught_ids(lessons)
         for lesson in lessons:
             if lesson.id in taught:
                 continue
@@ -367,7 +368,7 @@ class Lesson(
                         'school_ejournal.msg_lesson_not_yours',
                         lesson=others[0].rec_name))
         if external and mode == 'write' and values.keys() & cls._fill_fields:
-            cls.check_filler(lessons)
+            cls.check_filler(lessons, taught=taught)
         if mode == 'write' and values.keys() & cls._place_fields:
             # A lesson keeps its day once it is held or has records
             for lesson in lessons:
