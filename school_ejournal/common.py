@@ -284,13 +284,18 @@ class PeriodLockMixin:
     def check_modification(cls, mode, records, values=None, external=False):
         super().check_modification(
             mode, records, values=values, external=external)
-        cls.check_period_open(
-            records, msg='delete' if mode == 'delete' else 'modify')
+        # New records are checked by validate_fields
+        if mode != 'create':
+            cls.check_period_open(
+                records, msg='delete' if mode == 'delete' else 'modify')
 
     @classmethod
-    def validate(cls, records):
-        super().validate(records)
-        cls.check_period_open(records)
+    def validate_fields(cls, records, field_names):
+        super().validate_fields(records, field_names)
+        # Checked before a write: again only when the record moves to
+        # another period (and on creation)
+        if cls._lock_period_path[0] in field_names:
+            cls.check_period_open(records)
 
 
 # Models renamed, old name: new name (their tables are renamed by

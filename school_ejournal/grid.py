@@ -406,32 +406,28 @@ class Lesson(metaclass=PoolMeta):
         substitution = Substitution.__table__()
         employees = set(User.get_employees())
         heads = []
+        in_ = fields.SQL_OPERATORS['in']
+        # Substituted by the user, in the same query
+        substituted = in_(lesson.id, substitution.select(substitution.lesson,
+                where=in_(substitution.substitute, list(employees) or [-1])))
         for sub_ids in grouped_slice(ids, backend.MAX_QUERY_PARAMS):
             sub_ids = list(sub_ids)
             query = lesson.select(lesson.id, lesson.date.as_('date'),
                 lesson.number, lesson.state, lesson.topic, lesson.homework,
-                lesson.teacher, cls._timestamp_column(lesson),
-                where=fields.SQL_OPERATORS['in'](lesson.id, sub_ids))
+                lesson.teacher, cls._timestamp_column(lesson), substituted,
+                where=in_(lesson.id, sub_ids))
             if backend.name == 'sqlite':
                 sqlite_apply_types(query, [None, 'DATE'])
             cursor.execute(*query)
             for (id_, date, number, state, topic, homework, teacher,
-                    timestamp) in cursor:
+                    timestamp, substitute) in cursor:
                 heads.append({
                         'id': id_, 'date': _date(date), 'number': number,
                         'state': state, 'topic': topic or '',
                         'homework': homework or '',
                         'timestamp': timestamp,
-                        'mine': teacher in employees,
+                        'mine': teacher in employees or bool(substitute),
                         })
-            cursor.execute(*substitution.select(substitution.lesson,
-                    where=fields.SQL_OPERATORS['in'](
-                        substitution.lesson, sub_ids)
-                    & fields.SQL_OPERATORS['in'](substitution.substitute,
-                        list(employees) or [-1])))
-            substituted = {l for l, in cursor}
-            for head in heads:
-                head['mine'] = head['mine'] or head['id'] in substituted
         heads.sort(key=lambda h: (h['date'], h['number'], h['id']))
         return heads
 
@@ -486,8 +482,9 @@ class Lesson(metaclass=PoolMeta):
                         } for t, s, v in marks])
         result = cls._grid_columns([lesson_id])
         result['lesson'] = result.pop('lessons')[0]
-        students = {int(s) for s, _ in attendance} | {
-            int(s) for _, s, _ in marks}
+        # Attendance does not change the averages and grades: only the
+        # students given marks are read again
+        students = {int(s) for _, s, _ in marks}
         if students:
             result['stats'] = cls._grid_stats(
                 teaching_id, period_id, students)
