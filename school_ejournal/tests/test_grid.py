@@ -508,8 +508,8 @@ def test_printed_page_shows_the_grid(school):
 # The queries a cell save and the grid's load may make (as counted below,
 # in the call's transaction, warm caches): every read is set-based, so they
 # do not grow with the lessons, students or marks of the grid
-CELL_SAVE_QUERIES = 36
-GRID_LOAD_QUERIES = 32
+CELL_SAVE_QUERIES = 31
+GRID_LOAD_QUERIES = 30
 
 
 def test_queries_of_cell_save_and_grid_load(school):
