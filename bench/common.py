@@ -481,6 +481,9 @@ class Client:
         result = json.loads(data, object_hook=_object_hook)
         if result.get('error'):
             raise RPCError('%s: %s' % (method, result['error']))
+        if method.startswith('model.school.lesson.grid_'):
+            # The grid's calls answer one JSON text, parsed as the page does
+            return json.loads(result['result'])
         return result['result']
 
     def timed(self, method, *params):

@@ -27,16 +27,20 @@ import os
 import pstats
 import sys
 import time
+import traceback
 from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import PASSWORD, largest_class  # noqa: E402
+from common import PASSWORD, WORK, PrivatePostgres, largest_class  # noqa: E402
 
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument('-c', '--config', required=True)
+    p.add_argument('-c', '--config')
+    p.add_argument('--private-postgresql', metavar='DIR',
+        help="start the kept private cluster of DIR (as grid.py does) "
+        "instead of a configuration file")
     p.add_argument('-d', '--database', required=True)
     p.add_argument('--call', choices=['load', 'cell', 'lesson'],
         default='load')
@@ -46,9 +50,20 @@ def main():
     p.add_argument('--sql', action='store_true')
     p.add_argument('--callees', metavar='FUNCTION',
         help="print what FUNCTION calls instead (a pstats pattern)")
+    p.add_argument('--timing', action='store_true',
+        help="no profiler: print the median wall-clock and CPU time per "
+        "call (CPU time depends less on what else runs on the machine)")
+    p.add_argument('--trace', metavar='TEXT',
+        help="print where the queries containing TEXT are made (SQLite)")
     p.add_argument('--gzip', action='store_true',
         help="ask for a gzip answer (Accept-Encoding) as a browser does")
     args = p.parse_args()
+    if args.private_postgresql:
+        cluster = PrivatePostgres(args.private_postgresql)
+        args.config = str(WORK / 'profile-postgresql.conf')
+        Path(args.config).write_text('[database]\nuri = %s\n' % cluster.uri)
+    elif not args.config:
+        p.error('-c or --private-postgresql is needed')
     os.environ['TRYTOND_CONFIG'] = args.config
     from trytond.config import config
     config.update_etc(args.config)
@@ -114,11 +129,16 @@ def main():
         response = client.post(path, json={'id': counter[0],
                 'method': method, 'params': list(params)}, headers=headers)
         body = response.get_data()
-        if response.headers.get('Content-Encoding') == 'gzip':
+        # trytond names gzip for any long answer, compressed or not
+        if (response.headers.get('Content-Encoding') == 'gzip'
+                and body[:2] == b'\x1f\x8b'):
             body = gzip.decompress(body)
         data = json.loads(body)
         if data.get('error'):
             raise SystemExit('%s: %s' % (method, data['error']))
+        if (method.startswith('model.school.lesson.grid_')
+                and isinstance(data['result'], str)):
+            return json.loads(data['result'])
         return data['result']
 
     user_id, session, *_ = call('common.db.login', login,
@@ -167,7 +187,12 @@ def main():
     def get_connection(self, *a, **k):
         conn = original(self, *a, **k)
         if backend.name == 'sqlite':
-            conn.set_trace_callback(queries.append)
+            def trace(query):
+                queries.append(query)
+                if args.trace and args.trace in query:
+                    print('--', query[:160])
+                    print(''.join(traceback.format_stack(limit=14)[:-1]))
+            conn.set_trace_callback(trace)
         return conn
     Database.get_connection = get_connection
     if backend.name == 'postgresql':
@@ -180,23 +205,31 @@ def main():
         logger.propagate = False
 
     profile = cProfile.Profile()
-    times, counts = [], []
+    times, cpus, counts = [], [], []
     for i in range(args.runs):
         function = run(i)
         del queries[:]
-        start = time.perf_counter()
-        profile.enable()
+        start, cpu = time.perf_counter(), time.process_time()
+        if not args.timing:
+            profile.enable()
         function()
-        profile.disable()
+        if not args.timing:
+            profile.disable()
         times.append(time.perf_counter() - start)
+        cpus.append(time.process_time() - cpu)
         counts.append(len(queries))
     if args.call == 'lesson':
         reset()
     times.sort()
-    print('%s: %d runs, median %.1f ms (with the profiler), queries per '
-        'call %s; load %s' % (args.call, args.runs,
-            times[len(times) // 2] * 1000, sorted(set(counts)),
+    cpus.sort()
+    print('%s: %d runs, median %.1f ms wall-clock, %.1f ms CPU (%s), '
+        'queries per call %s; load %s' % (args.call, args.runs,
+            times[len(times) // 2] * 1000, cpus[len(cpus) // 2] * 1000,
+            'no profiler' if args.timing else 'with the profiler',
+            sorted(set(counts)),
             tuple(round(x, 2) for x in os.getloadavg())))
+    if args.timing:
+        return
     if args.sql:
         kinds = Counter(q.split()[0].upper() for q in queries if q.strip())
         print(dict(kinds))

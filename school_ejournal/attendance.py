@@ -231,17 +231,18 @@ class LessonAttendance(
         super().check_modification(
             mode, lines, values=values, external=external)
         lesson_of = cls._lesson_of(lines)
+        # Lessons not read: the checks below query what they need
         lessons = {l.id: l for l in Lesson.browse(
-                list(set(lesson_of.values())))}
-        Lesson.check_period_open(lessons.values())
+                sorted(set(lesson_of.values())))}
+        Lesson.check_period_open(list(lessons.values()))
         if not external:
             return
         if mode in {'create', 'delete'}:
-            Lesson.check_filler(lessons.values())
+            Lesson.check_filler(list(lessons.values()))
         elif mode == 'write':
-            teaches = {i: l.taught_by_user() for i, l in lessons.items()}
+            taught = Lesson.taught_ids(lessons)
             for line in lines:
-                if teaches[lesson_of[line.id]]:
+                if lesson_of[line.id] in taught:
                     continue
                 # The class teacher and the deputy only correct the reasons
                 # of absences

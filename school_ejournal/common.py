@@ -16,6 +16,7 @@ from trytond.i18n import gettext
 from trytond.model import Model, ModelSQL, fields
 from trytond.model.exceptions import AccessError
 from trytond.pool import Pool
+from trytond.tools import grouped_slice
 from trytond.transaction import Transaction, check_access
 
 from .exceptions import ClosedFieldError, PeriodClosedError
@@ -218,34 +219,83 @@ def user_in(*roles):
 class PeriodLockMixin:
     "Records of a closed study period cannot change"
     __slots__ = ()
+    # The Many2One fields leading from the record to its study period
+    _lock_period_path = ('period',)
 
     def _lock_period(self):
-        raise NotImplementedError
+        "Return the study period of the record"
+        record = self
+        for name in self._lock_period_path:
+            record = getattr(record, name, None)
+            if record is None:
+                return None
+        return record
 
     @classmethod
-    def _lock_periods(cls, records):
-        "Return {record: period} of the records"
-        return {r: r._lock_period() for r in records}
+    def _closed_lock_periods(cls, ids):
+        """Return {record id: period id} of the records whose study period
+        is closed, with one query per slice of ids (the path's tables
+        joined)"""
+        pool = Pool()
+        Period = pool.get('school.period')
+        cursor = Transaction().connection.cursor()
+        table = cls.__table__()
+        query, current, Model_ = table, table, cls
+        for name in cls._lock_period_path[:-1]:
+            Target = Model_._fields[name].get_target()
+            target = Target.__table__()
+            query = query.join(target,
+                condition=getattr(current, name) == target.id)
+            current, Model_ = target, Target
+        period = Period.__table__()
+        query = query.join(period, condition=getattr(
+                current, cls._lock_period_path[-1]) == period.id)
+        closed = {}
+        for sub_ids in grouped_slice(sorted(set(ids)),
+                backend.MAX_QUERY_PARAMS):
+            cursor.execute(*query.select(table.id, period.id,
+                    where=fields.SQL_OPERATORS['in'](table.id, list(sub_ids))
+                    & (period.state == 'closed')))
+            closed.update(cursor)
+        return closed
 
     @classmethod
     def check_period_open(cls, records, msg='modify'):
-        for record, period in cls._lock_periods(records).items():
-            if period and period.state == 'closed':
-                raise PeriodClosedError(gettext(
-                        'school_ejournal.msg_period_closed_%s' % msg,
-                        record=record.rec_name, period=period.rec_name))
+        """Refuse the records of a closed study period, naming the first:
+        one query for the saved records, the others by their values"""
+        pool = Pool()
+        Period = pool.get('school.period')
+        saved = [r for r in records if r.id is not None and r.id >= 0]
+        closed = cls._closed_lock_periods([r.id for r in saved])
+        for record in records:
+            if record.id in closed:
+                period = Period(closed[record.id])
+            elif record.id is None or record.id < 0:
+                period = record._lock_period()
+                if not period or period.state != 'closed':
+                    continue
+            else:
+                continue
+            raise PeriodClosedError(gettext(
+                    'school_ejournal.msg_period_closed_%s' % msg,
+                    record=record.rec_name, period=period.rec_name))
 
     @classmethod
     def check_modification(cls, mode, records, values=None, external=False):
         super().check_modification(
             mode, records, values=values, external=external)
-        cls.check_period_open(
-            records, msg='delete' if mode == 'delete' else 'modify')
+        # New records are checked by validate_fields
+        if mode != 'create':
+            cls.check_period_open(
+                records, msg='delete' if mode == 'delete' else 'modify')
 
     @classmethod
-    def validate(cls, records):
-        super().validate(records)
-        cls.check_period_open(records)
+    def validate_fields(cls, records, field_names):
+        super().validate_fields(records, field_names)
+        # Checked before a write: again only when the record moves to
+        # another period (and on creation)
+        if cls._lock_period_path[0] in field_names:
+            cls.check_period_open(records)
 
 
 # Models renamed, old name: new name (their tables are renamed by

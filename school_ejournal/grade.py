@@ -107,9 +107,6 @@ class Grade(
     def on_change_with_period_state(self, name=None):
         return self.period.state if self.period else 'open'
 
-    def _lock_period(self):
-        return self.period
-
     @classmethod
     def _complete_values(cls, vlist):
         pool = Pool()

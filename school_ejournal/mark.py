@@ -7,13 +7,14 @@ from decimal import ROUND_HALF_UP, Decimal
 from sql import Literal, Null
 from sql.aggregate import Count, Sum
 
+from trytond import backend
 from trytond.backend import MAX_QUERY_PARAMS
 from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, Workflow, fields
 from trytond.model.exceptions import AccessError
 from trytond.pool import Pool
 from trytond.pyson import Eval
-from trytond.tools import grouped_slice
+from trytond.tools import grouped_slice, sqlite_apply_types
 from trytond.transaction import Transaction
 
 from .common import (
@@ -46,6 +47,7 @@ class Mark(
             'lesson', 'date', 'type', 'late', 'cancelled', 'points',
             'entered_at'})
     _fixed_fields = frozenset({'task', 'student', 'value'})
+    _lock_period_path = ('lesson', 'period')
     # A mark is created once and changed only through its corrections,
     # which keep who, when, why and both values
     _log = False
@@ -160,17 +162,6 @@ class Mark(
                 where=condition,
                 group_by=columns))
 
-    def _lock_period(self):
-        return self.lesson.period
-
-    @classmethod
-    def _lock_periods(cls, marks):
-        pool = Pool()
-        Lesson = pool.get('school.lesson')
-        lessons = {l.id: l for l in Lesson.browse(
-                list({m.lesson.id for m in marks}))}
-        return {m: lessons[m.lesson.id].period for m in marks}
-
     def get_rec_name(self, name):
         return '%s %s, %s %s' % (
             self.value_string, self.student.rec_name,
@@ -234,41 +225,87 @@ class Mark(
         Lesson = pool.get('school.lesson')
         super().validate(marks)
         today = Date.today()
-        students = Lesson.students_by_lesson({m.lesson for m in marks})
+        facts = cls._validation_facts(marks)
+        students = Lesson.students_by_lesson(
+            {f['lesson'] for f in facts.values()})
         cls.check_unique(marks)
+        correction = Transaction().context.get('_school_mark_correction')
+        # The facts of all the marks are read with one query; a refused
+        # mark is named through its record
         for mark in marks:
-            lesson = mark.lesson
-            if not lesson.class_.level.marks:
+            fact = facts[mark.id]
+            if not fact['level_marks']:
                 raise MarkError(gettext(
                         'school_ejournal.msg_mark_no_marks_level',
-                        mark=mark.rec_name, class_=lesson.class_.rec_name))
-            if lesson.state != 'held':
+                        mark=mark.rec_name,
+                        class_=mark.lesson.class_.rec_name))
+            if fact['state'] != 'held':
                 raise MarkError(gettext(
                         'school_ejournal.msg_mark_lesson_not_held',
                         mark=mark.rec_name))
-            if mark.student.id not in students[lesson.id]:
+            if fact['student'] not in students[fact['lesson']]:
+                lesson = mark.lesson
                 raise MarkError(gettext(
                         'school_ejournal.msg_mark_student_not_in_lesson',
                         mark=mark.rec_name,
                         group=(lesson.subgroup or lesson.class_).rec_name))
-            scale = lesson.subject.scale
-            if (scale == 'five') != (mark.value in NUMERIC_MARKS):
+            if (fact['scale'] == 'five') != (fact['value'] in NUMERIC_MARKS):
                 raise MarkError(gettext(
                         'school_ejournal.msg_mark_scale',
                         mark=mark.rec_name))
-            if Transaction().context.get('_school_mark_correction'):
+            if correction:
                 continue
-            if today < lesson.date:
+            if today < fact['date']:
                 raise MarkError(gettext(
                         'school_ejournal.msg_mark_before_lesson',
                         mark=mark.rec_name))
-            limit = lesson.date + dt.timedelta(days=mark.type.check_days)
+            limit = fact['date'] + dt.timedelta(days=fact['check_days'])
             if today > limit:
                 raise MarkError(gettext(
                         'school_ejournal.msg_mark_after_norm',
                         mark=mark.rec_name, type=mark.type.rec_name,
-                        days=mark.type.check_days,
+                        days=fact['check_days'],
                         limit=limit.strftime('%d.%m.%Y')))
+
+    @classmethod
+    def _validation_facts(cls, marks):
+        """Return {mark id: {student, value, lesson, state, date,
+        level_marks, scale, check_days}} read with one query per slice:
+        the mark, its lesson, the lesson's class level and subject, and
+        its task type"""
+        pool = Pool()
+        Lesson = pool.get('school.lesson')
+        Class = pool.get('school.class')
+        Level = pool.get('school.level')
+        Subject = pool.get('school.subject')
+        TaskType = pool.get('school.task.type')
+        mark = cls.__table__()
+        lesson = Lesson.__table__()
+        class_ = Class.__table__()
+        level = Level.__table__()
+        subject = Subject.__table__()
+        type_ = TaskType.__table__()
+        cursor = Transaction().connection.cursor()
+        names = ['id', 'student', 'value', 'lesson', 'state', 'date',
+            'level_marks', 'scale', 'check_days']
+        facts = {}
+        for sub_ids in grouped_slice([m.id for m in marks], MAX_QUERY_PARAMS):
+            query = (mark
+                .join(lesson, condition=mark.lesson == lesson.id)
+                .join(class_, condition=lesson.class_ == class_.id)
+                .join(level, condition=class_.level == level.id)
+                .join(subject, condition=lesson.subject == subject.id)
+                .join(type_, condition=mark.type == type_.id)
+                .select(mark.id, mark.student, mark.value, lesson.id,
+                    lesson.state, lesson.date.as_('date'), level.marks,
+                    subject.scale, type_.check_days,
+                    where=fields.SQL_OPERATORS['in'](mark.id, list(sub_ids))))
+            if backend.name == 'sqlite':
+                sqlite_apply_types(query, [None] * 5 + ['DATE'])
+            cursor.execute(*query)
+            for row in cursor:
+                facts[row[0]] = dict(zip(names, row))
+        return facts
 
     @classmethod
     def check_unique(cls, marks):

@@ -110,6 +110,11 @@ RECORD_DATE_LIMITS = {
     'school.student': {'birth_date': _age_limits},
     'school.lesson': {'homework_due': _lesson_year_limits},
     }
+# {model: {field: the other fields its limits depend on}}: a record's
+# limits are checked when it is created or one of these is written
+RECORD_DATE_DEPENDS = {
+    'school.lesson': {'homework_due': {'date', 'period'}},
+    }
 
 _TEXT_TYPES = {'char', 'text'}
 _NUMBER_TYPES = {'integer', 'float', 'numeric'}
@@ -443,8 +448,15 @@ class ValidationMixin(RPCGuardMixin):
                 field.size = DEFAULT_SIZE[field._type]
 
     @classmethod
-    def _guard_record_dates(cls, records):
-        limits = RECORD_DATE_LIMITS.get(cls.__name__, {})
+    def _guard_record_dates(cls, records, field_names=None):
+        "Check the limits of the fields written (all by default)"
+        depends = RECORD_DATE_DEPENDS.get(cls.__name__, {})
+        limits = {name: function for name, function in
+            RECORD_DATE_LIMITS.get(cls.__name__, {}).items()
+            if field_names is None or name in field_names
+            or depends.get(name, set()) & field_names}
+        if not limits:
+            return
         for record in records:
             for name, function in limits.items():
                 value = getattr(record, name)
@@ -474,9 +486,11 @@ class ValidationMixin(RPCGuardMixin):
             mode, records, values=values, external=external)
 
     @classmethod
-    def validate(cls, records):
-        super().validate(records)
-        cls._guard_record_dates(records)
+    def validate_fields(cls, records, field_names):
+        super().validate_fields(records, field_names)
+        # Not on every write: a lesson's homework date is read only when
+        # it, the date or the period is written
+        cls._guard_record_dates(records, field_names)
 
 
 class ValidationWizardMixin:

@@ -12,6 +12,7 @@ or over HTTP with werkzeug's test client.
 """
 import datetime as dt
 import json
+from contextlib import contextmanager
 from html.parser import HTMLParser
 from urllib.parse import quote
 
@@ -69,13 +70,37 @@ def school():
     drop_db()
 
 
+@contextmanager
+def counted_queries(queries):
+    "Add to queries those run through the transaction's cursors"
+    if queries is None:
+        yield
+        return
+    Cursor = type(Transaction().connection.cursor())
+    own = Cursor.__dict__.get('execute')
+    inherited = Cursor.execute
+
+    def execute(self, query, *args, **kwargs):
+        queries.append(query)
+        return inherited(self, query, *args, **kwargs)
+    Cursor.execute = execute
+    try:
+        yield
+    finally:
+        if own is None:
+            del Cursor.execute
+        else:
+            Cursor.execute = own
+
+
 def as_user(school, login):
     user = school['users'][login].id if login != 'admin' else 1
     return Transaction().start(DB_NAME, user)
 
 
-def call(method, *args, timestamp=None, model='school.lesson'):
-    "Call the method as trytond's dispatcher does, in this transaction"
+def call(method, *args, timestamp=None, model='school.lesson', queries=None):
+    """Call the method as trytond's dispatcher does, in this transaction;
+    the queries of the method itself are added to queries"""
     pool = Pool()
     transaction = Transaction()
     obj = pool.get(model)
@@ -87,7 +112,14 @@ def call(method, *args, timestamp=None, model='school.lesson'):
         rpc.convert(obj, *args, context))
     transaction.context.update(
         pool.get('res.user').get_preferences(context_only=True))
-    return rpc.result(rpc.decorate(getattr(obj, method))(*c_args, **c_kwargs))
+    with counted_queries(queries):
+        result = rpc.result(
+            rpc.decorate(getattr(obj, method))(*c_args, **c_kwargs))
+    if method.startswith('grid_'):
+        # The grid's calls answer one JSON text, which the page parses
+        assert isinstance(result, str)
+        result = json.loads(result)
+    return result
 
 
 def stamp(lesson_id, value):
@@ -303,7 +335,7 @@ def test_page_and_rpc_with_teacher_session(school):
             'params': [school['teachings']['5А math'].id, None, {}]})
     data = json.loads(answer.get_data(as_text=True))
     assert 'error' not in data, data
-    assert len(data['result']['students']) == 3
+    assert len(json.loads(data['result'])['students']) == 3
 
 
 @pytest.mark.parametrize('login', ['roditel', 'uchenik'])
@@ -471,3 +503,66 @@ def test_printed_page_shows_the_grid(school):
         for r in rows}
     assert {n.split()[1]: c for n, c in printed.items()} == {
         'Анна': '5/4', 'Борис': 'Н', 'Вера': '3'}
+
+
+# The queries a cell save and the grid's load may make (as counted below,
+# in the call's transaction, warm caches): every read is set-based, so they
+# do not grow with the lessons, students or marks of the grid
+CELL_SAVE_QUERIES = 31
+GRID_LOAD_QUERIES = 30
+
+
+def test_queries_of_cell_save_and_grid_load(school):
+    """The teacher's cell save and grid load make a bounded number of SQL
+    queries, the same with one more lesson held and marked"""
+    students = school['students']
+    teaching = school['teachings']['5А math'].id
+    today = dt.date.today()
+    with Transaction().start(DB_NAME, 0):
+        Lesson = Pool().get('school.lesson')
+        first, second = Lesson.create([{
+                    'teaching': teaching, 'date': today, 'number': number,
+                    } for number in [6, 7]])
+        first, second = first.id, second.id
+
+    def load():
+        queries = []
+        with as_user(school, 'klass'):
+            data = call('grid_data', teaching, None, queries=queries)
+        return data, len(queries)
+
+    def hold(lesson_id):
+        with as_user(school, 'klass'):
+            result = call('grid_save', lesson_id, {
+                    'hold': True, 'tasks': [{'type': task_type_id('О')}]})
+        return result['lesson']
+
+    load()
+    data, before = load()
+    lesson = hold(first)
+    timestamp = lesson['timestamp']
+    for name, value in [('Вера', 'late'), ('Анна', 'absent')]:
+        queries = []
+        with as_user(school, 'klass'):
+            result = call('grid_save', first, {
+                    'attendance': [[students[name].id, value]],
+                    }, timestamp=stamp(first, timestamp), queries=queries)
+        timestamp = result['lesson']['timestamp']
+    cell = len(queries)
+    lesson = hold(second)
+    task, = lesson['tasks']
+    with as_user(school, 'klass'):
+        call('grid_save', second, {
+                'attendance': [[students['Борис'].id, 'ill']],
+                'marks': [[task['id'], students[name].id, '4']
+                    for name in ['Анна', 'Вера']],
+                }, timestamp=stamp(second, lesson['timestamp']))
+    data, after = load()
+    assert data['attendance'][str(first)] == {
+        str(students['Вера'].id): 'late', str(students['Анна'].id): 'absent'}
+    assert len(data['marks'][str(task['id'])]) == 2
+    print('queries: cell save %s, grid load %s (%s with one more lesson '
+        'held and marked)' % (cell, before, after))
+    assert cell <= CELL_SAVE_QUERIES
+    assert before <= GRID_LOAD_QUERIES
+    assert after <= before
