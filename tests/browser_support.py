@@ -452,6 +452,21 @@ TEXTS_JS = """() => {
 }"""
 
 
+FAIL_TEXT_JS = """() => {
+    const parts = [];
+    const tab = document.querySelector('#tablist li.active');
+    if (tab) parts.push('[tab] ' + tab.innerText.trim());
+    for (const el of document.querySelectorAll(
+            '.modal.in, .modal.show, .alert, .tab-pane.active .infobar')) {
+        if (el.offsetParent !== null && el.innerText.trim())
+            parts.push('[message] ' + el.innerText.trim());
+    }
+    const pane = document.querySelector('#tabcontent > .tab-pane.active');
+    if (pane) parts.push('[pane] ' + pane.innerText.trim());
+    return parts.join('\\n');
+}"""
+
+
 class Sao:
     """A page of the web client."""
 
@@ -504,9 +519,12 @@ class Sao:
         self.fail('the web client is still busy after %s s' % timeout)
 
     def fail(self, message):
+        # What the user sees: the active tab's form or list, and any
+        # dialog or message over it (the menu alone fills the body's
+        # first lines)
         text = ''
         try:
-            text = self.page.inner_text('body')[:1500]
+            text = self.page.evaluate(FAIL_TEXT_JS)[:3000]
         except Exception:
             pass
         pytest.fail('%s\n--- page text ---\n%s\n--- trytond log ---\n%s' % (
@@ -1033,8 +1051,19 @@ class User:
         self.idle()
 
     def save(self):
-        "Save the form (Ctrl+S) and wait for the server's answer"
+        """Save the form (Ctrl+S) when its save button is enabled, as a
+        user does once the form shows the change, and wait for the
+        server's answer"""
         saves = self.sao.saves
+        button = self.pane().locator('nav.toolbar button#save')
+        modal = self.page.locator('body > .modal:visible')
+        if not modal.count() and button.count():
+            deadline = time.monotonic() + 15
+            while not button.first.is_enabled():
+                if time.monotonic() > deadline:
+                    self.sao.fail('the save button stays disabled: the '
+                        'form took no change')
+                self.page.wait_for_timeout(100)
         self.press('Control+s')
         self.sao.wait_saved(saves)
 
@@ -1049,11 +1078,26 @@ class User:
     def pick(self, widget, name, text):
         """Type text in the Many2One input name of widget and pick the
         first proposal."""
-        self.type(widget.locator('input[name=%s]' % name), text,
-            leave=False)
+        entry = widget.locator('input[name=%s]' % name)
+        self.type(entry, text, leave=False)
         proposal = widget.locator('li.completion').first
         proposal.wait_for(state='visible', timeout=15000)
+        label = proposal.inner_text().strip()
         self.click(proposal)
+        # The field shows what was picked (while its editor is open)
+        deadline = time.monotonic() + 15
+        while True:
+            try:
+                value = entry.first.input_value(timeout=1000).strip()
+            except Exception:
+                value = None    # the cell's editor closed on the pick
+                break
+            if value == label or time.monotonic() > deadline:
+                break
+            self.page.wait_for_timeout(100)
+        if value is not None and value != label:
+            self.sao.fail('«%s» was picked for %s, the field shows «%s»' % (
+                    label, name, value))
 
     def edit_cell(self, table, row, column):
         """Click the cell of row (a locator) under the column header
