@@ -15,6 +15,7 @@ import pygal
 # this module are PDF: import it with the module, when the server loads it.
 import weasyprint  # noqa: F401
 import xlsxwriter
+from genshi.core import Markup
 from genshi.input import XML
 from pygal.style import Style
 
@@ -25,6 +26,7 @@ from trytond.model import ModelView, fields
 from trytond.model.exceptions import AccessError
 from trytond.pool import Pool
 from trytond.report import Report
+from trytond.tools import file_open
 from trytond.transaction import Transaction
 from trytond.wizard import (
     Button, StateReport, StateTransition, StateView, Wizard)
@@ -269,6 +271,9 @@ class AttendanceFigures:
 
 
 class _HTMLReport(Report):
+    """A report printed from an HTML template (weasyprint): the records'
+    figures as pages, refused on records the user may not read, and the
+    reports' shared style sheet"""
     _figures = None
     _model = None
 
@@ -276,9 +281,26 @@ class _HTMLReport(Report):
     def get_context(cls, records, header, data):
         context = super().get_context(records, header, data)
         readable(cls._model, [r.id for r in records])
-        context['pages'] = [cls._figures.figures(r, data) for r in records]
+        context['pages'] = cls._pages(records, data)
         context['format_percent'] = lambda v: '' if v is None else str(v)
+        context['style'] = style()
         return context
+
+    @classmethod
+    def _pages(cls, records, data):
+        return [cls._figures.figures(r, data) for r in records]
+
+
+def style():
+    "The style sheet the HTML reports share"
+    global _style
+    if _style is None:
+        with file_open('school_ejournal_reports/report.css') as file:
+            _style = Markup(file.read())
+    return _style
+
+
+_style = None
 
 
 class AuditReport(_HTMLReport):

@@ -17,10 +17,10 @@ from sql.functions import Floor
 
 from trytond.i18n import gettext
 from trytond.pool import Pool
-from trytond.report import Report
 from trytond.transaction import Transaction
 
-from .report import ProgressFigures, _XLSXReport, percent, readable
+from .report import (
+    ProgressFigures, _HTMLReport, _XLSXReport, percent, readable)
 from .rule import day_number
 from .rule_plan import approved_plan_hours, plan_hours_query
 
@@ -82,17 +82,15 @@ class SubstitutionFigures:
                 } for month, values in sorted(months.items())]
 
 
-class SubstitutionReport(Report):
+class SubstitutionReport(_HTMLReport):
     "The substitution journal"
     __name__ = 'school.report.substitution'
+    _model = 'school.substitution'
 
     @classmethod
-    def get_context(cls, records, header, data):
-        context = super().get_context(records, header, data)
-        ids = [r.id for r in records]
-        readable('school.substitution', ids)
-        context['months'] = SubstitutionFigures.figures(ids)
-        return context
+    def _pages(cls, records, data):
+        "The months of the substitutions"
+        return SubstitutionFigures.figures([r.id for r in records])
 
 
 class SubstitutionReportXLSX(_XLSXReport):
@@ -188,17 +186,11 @@ class ReportCardFigures:
             }
 
 
-class ReportCardReport(Report):
+class ReportCardReport(_HTMLReport):
     "The report card of a class (табель)"
     __name__ = 'school.report.card'
-
-    @classmethod
-    def get_context(cls, records, header, data):
-        context = super().get_context(records, header, data)
-        readable('school.class', [r.id for r in records])
-        context['pages'] = [
-            ReportCardFigures.figures(r, data) for r in records]
-        return context
+    _figures = ReportCardFigures
+    _model = 'school.class'
 
 
 class ReportCardReportXLSX(_XLSXReport):
@@ -312,17 +304,20 @@ COLOURS = {
     'over': '#ffc7ce'}
 
 
-class WorkloadReport(Report):
+class WorkloadReport(_HTMLReport):
     "The teachers' hours per week of a period as a heat map"
     __name__ = 'school.report.workload'
+    _model = 'school.period'
 
     @classmethod
     def get_context(cls, records, header, data):
         context = super().get_context(records, header, data)
-        readable('school.period', [r.id for r in records])
-        context['pages'] = [WorkloadFigures.figures(r) for r in records]
         context['colours'] = COLOURS
         return context
+
+    @classmethod
+    def _pages(cls, records, data):
+        return [WorkloadFigures.figures(r) for r in records]
 
 
 class WorkloadReportXLSX(_XLSXReport):
@@ -393,17 +388,14 @@ class PlanProgressFigures:
         return {'period': period, 'date': as_of, 'rows': rows}
 
 
-class PlanProgressReport(Report):
+class PlanProgressReport(_HTMLReport):
     "The thematic plans' progress per teaching"
     __name__ = 'school.report.plan_progress'
+    _model = 'school.period'
 
     @classmethod
-    def get_context(cls, records, header, data):
-        context = super().get_context(records, header, data)
-        readable('school.period', [r.id for r in records])
-        context['pages'] = [PlanProgressFigures.figures(r) for r in records]
-        context['format_percent'] = lambda v: '' if v is None else str(v)
-        return context
+    def _pages(cls, records, data):
+        return [PlanProgressFigures.figures(r) for r in records]
 
 
 class PlanProgressReportXLSX(_XLSXReport):
