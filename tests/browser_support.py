@@ -7,6 +7,7 @@ module's XML and Russian .po files), and a small driver of the web client
 sao through Playwright and Debian's Chromium.
 """
 import configparser
+import contextlib
 import datetime as dt
 import json
 import os
@@ -49,6 +50,67 @@ def unavailable(message):
         pytest.fail('BROWSER TESTS CANNOT RUN: %s' % message, pytrace=False)
     pytest.skip('BROWSER TESTS NOT RUN (a failure with CI=true): %s'
         % message)
+
+
+def sao_built():
+    return all((SAO / p).exists() for p in (
+            'index.html', 'dist/tryton-sao.js', 'locale/ru.json',
+            'node_modules/jquery/dist/jquery.js'))
+
+
+def require_browser(sao=True):
+    """Chromium, Playwright and, for the staff's pages, the web client
+    (built by setup/install-sao when missing), or unavailable()"""
+    if not os.access(CHROMIUM, os.X_OK):
+        unavailable('no Chromium at %s (apt-get update && apt-get '
+            'install -y chromium)' % CHROMIUM)
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        unavailable("Python package playwright missing (pip install -e "
+            "'.[test]'; never 'playwright install': Debian's Chromium is "
+            "used)")
+    if sao and not sao_built():
+        result = subprocess.run([REPO / 'setup' / 'install-sao'],
+            capture_output=True, text=True)
+        if result.returncode or not sao_built():
+            unavailable('web client missing in %s and setup/install-sao '
+                'failed (exit %s):\n%s' % (SAO, result.returncode,
+                    (result.stdout + result.stderr)[-2000:]))
+
+
+@contextlib.contextmanager
+def serving(school, label=None):
+    """The demo school started (a test failure if it does not), stopped
+    at the end; with a label, how long it took to start is printed"""
+    start = time.monotonic()
+    try:
+        school.setup()
+    except Exception as exception:
+        school.cleanup()
+        pytest.fail('the demo school did not start: %s' % exception,
+            pytrace=False)
+    if label:
+        print('%s: demo school of %d students in %.0f s (%s)' % (label,
+                school.students, time.monotonic() - start, ', '.join(
+                    '%s %.0f s' % i for i in school.timings.items())))
+    try:
+        yield school
+    finally:
+        school.cleanup()
+
+
+@contextlib.contextmanager
+def chromium():
+    """Debian's Chromium, headless, driven by Playwright"""
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield browser
+        finally:
+            browser.close()
 
 
 # --- Translations -----------------------------------------------------------

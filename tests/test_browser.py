@@ -19,7 +19,6 @@ PostgreSQL pass skips them (reason shown).
 import datetime as dt
 import os
 import re
-import subprocess
 import tempfile
 import time
 from pathlib import Path
@@ -124,45 +123,19 @@ def shots_dir(request):
 @pytest.fixture(scope='session')
 def prerequisites():
     """Chromium, Playwright and sao, or a clear failure (CI=true)."""
-    if not os.access(bs.CHROMIUM, os.X_OK):
-        bs.unavailable('no Chromium at %s (apt-get update && apt-get '
-            'install -y chromium)' % bs.CHROMIUM)
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        bs.unavailable("Python package playwright missing (pip install -e "
-            "'.[test]'; never 'playwright install': Debian's Chromium is "
-            "used)")
-
-    def sao_ok():
-        return all((bs.SAO / p).exists() for p in (
-                'index.html', 'dist/tryton-sao.js', 'locale/ru.json',
-                'node_modules/jquery/dist/jquery.js'))
-    if not sao_ok():
-        result = subprocess.run([bs.REPO / 'setup' / 'install-sao'],
-            capture_output=True, text=True)
-        if result.returncode or not sao_ok():
-            bs.unavailable('web client missing in %s and setup/install-sao '
-                'failed (exit %s):\n%s' % (bs.SAO, result.returncode,
-                    (result.stdout + result.stderr)[-2000:]))
+    bs.require_browser()
 
 
 @pytest.fixture(scope='session')
 def school(request, prerequisites, shots_dir):
     school = bs.DemoSchool()
     start = time.monotonic()
-    try:
-        school.setup()
-    except Exception as exception:
-        school.cleanup()
-        pytest.fail('the demo school did not start: %s' % exception,
-            pytrace=False)
-    _report(request.config, 'browser tests: demo school of %d students on '
-        '%s (%s; total %.0f s)' % (school.students, school.url,
-            ', '.join('%s %.0f s' % i for i in school.timings.items()),
-            time.monotonic() - start))
-    yield school
-    school.cleanup()
+    with bs.serving(school):
+        _report(request.config, 'browser tests: demo school of %d students on '
+            '%s (%s; total %.0f s)' % (school.students, school.url,
+                ', '.join('%s %.0f s' % i for i in school.timings.items()),
+                time.monotonic() - start))
+        yield school
     _report(request.config, '\nbrowser tests: screenshots in %s'
         % shots_dir)
 
@@ -171,13 +144,8 @@ def school(request, prerequisites, shots_dir):
 def browser(school):
     # Closed with this module: the e-diary's browser tests start their own
     # Playwright, which cannot run beside another in the same thread
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=bs.CHROMIUM, args=bs.CHROMIUM_ARGS,
-            headless=True)
+    with bs.chromium() as browser:
         yield browser
-        browser.close()
 
 
 @pytest.fixture

@@ -71,33 +71,18 @@ class DiarySchool(bs.DemoSchool):
 
 @pytest.fixture(scope='module')
 def diary_school():
-    if not os.access(bs.CHROMIUM, os.X_OK):
-        bs.unavailable('no Chromium at %s' % bs.CHROMIUM)
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        bs.unavailable('Python package playwright missing')
+    bs.require_browser(sao=False)
     school = DiarySchool(students=DEMO_STUDENTS)
-    try:
-        school.setup()
-    except Exception as exception:
-        school.cleanup()
-        pytest.fail('the demo school did not start: %s' % exception,
-            pytrace=False)
-    yield school
-    school.cleanup()
+    with bs.serving(school):
+        yield school
 
 
 @pytest.fixture
 def phone(diary_school):
-    from playwright.sync_api import sync_playwright
     shots = Path(os.environ.get('SCHOOL_BROWSER_SHOTS')
         or tempfile.mkdtemp(prefix='school-diary-shots-'))
     shots.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=bs.CHROMIUM, args=bs.CHROMIUM_ARGS,
-            headless=True)
+    with bs.chromium() as browser:
         context = browser.new_context(locale='ru-RU', viewport=PHONE,
             is_mobile=True, has_touch=True, device_scale_factor=2)
         context.set_default_timeout(30000)
@@ -111,7 +96,6 @@ def phone(diary_school):
             if response.status >= 400 else None)
         yield page, errors, shots
         context.close()
-        browser.close()
 
 
 def _fits(page):

@@ -38,34 +38,16 @@ CURSOR_CLASS = """() => {
 
 @pytest.fixture(scope='module')
 def school():
-    if not os.access(bs.CHROMIUM, os.X_OK):
-        bs.unavailable('no Chromium at %s' % bs.CHROMIUM)
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        bs.unavailable('Python package playwright missing')
-    if not (bs.SAO / 'index.html').exists():
-        bs.unavailable('no web client in %s (setup/install)' % bs.SAO)
+    bs.require_browser()
     school = bs.DemoSchool()
-    try:
-        school.setup()
-    except Exception as exception:
-        school.cleanup()
-        pytest.fail('the demo school did not start: %s' % exception,
-            pytrace=False)
-    yield school
-    school.cleanup()
+    with bs.serving(school):
+        yield school
 
 
 @pytest.fixture(scope='module')
 def browser(school):
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=bs.CHROMIUM, args=bs.CHROMIUM_ARGS,
-            headless=True)
+    with bs.chromium() as browser:
         yield browser
-        browser.close()
 
 
 @pytest.fixture

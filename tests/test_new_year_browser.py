@@ -36,40 +36,17 @@ def summer_day(today=None):
 
 @pytest.fixture(scope='module')
 def school():
-    if not os.access(bs.CHROMIUM, os.X_OK):
-        bs.unavailable('no Chromium at %s' % bs.CHROMIUM)
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        bs.unavailable('Python package playwright missing')
-    if not (bs.SAO / 'dist' / 'tryton-sao.js').exists():
-        bs.unavailable('web client missing in %s (setup/install-sao)'
-            % bs.SAO)
+    bs.require_browser()
     school = bs.DemoSchool(students=STUDENTS,
         demo_args=['--today', summer_day().isoformat()])
-    start = time.monotonic()
-    try:
-        school.setup()
-    except Exception as exception:
-        school.cleanup()
-        pytest.fail('the demo school did not start: %s' % exception,
-            pytrace=False)
-    print('new year browser test: demo school of %d students in %.0f s (%s)'
-        % (STUDENTS, time.monotonic() - start, ', '.join(
-                '%s %.0f s' % i for i in school.timings.items())))
-    yield school
-    school.cleanup()
+    with bs.serving(school, 'new year browser test'):
+        yield school
 
 
 @pytest.fixture(scope='module')
 def browser(school):
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=bs.CHROMIUM, args=bs.CHROMIUM_ARGS,
-            headless=True)
+    with bs.chromium() as browser:
         yield browser
-        browser.close()
 
 
 @pytest.fixture
