@@ -594,9 +594,10 @@ class Lesson(metaclass=PoolMeta):
     @classmethod
     def _grid_check_timestamp(cls, lesson):
         """Refuse the batch when the lesson changed since the page read it,
-        naming the lesson (Tryton's check in write() follows)"""
-        timestamp = (Transaction().timestamp or {}).get(
-            '%s,%s' % (cls.__name__, lesson.id))
+        naming the lesson: Tryton's check in write(), the same query, is
+        not made again (the timestamp is taken out as it does)"""
+        timestamp = (Transaction().timestamp or {}).pop(
+            '%s,%s' % (cls.__name__, lesson.id), None)
         if timestamp is None:
             return
         table = cls.__table__()
