@@ -46,7 +46,11 @@ class JournalPage(Report):
 
     @classmethod
     def page_of(cls, data):
-        "Return the page of the grid's data"
+        """Return the page of the grid's data; the lessons' dates, the
+        rows' cells and the topics as one piece of HTML each (a template
+        event per piece, not several per cell)"""
+        Lang = Pool().get('ir.lang')
+        lang = Lang.get()
         lessons = [{
                 'id': l['id'],
                 'date': _day(l['date']),
@@ -87,6 +91,14 @@ class JournalPage(Report):
                     'grade': MARK_LABELS.get(grade, grade),
                     })
         period = data['period']
+        dates_html = Markup(''.join(
+                '<th class="date">%s</th>' % l['date'].strftime('%d.%m')
+                for l in lessons))
+        topics_html = Markup(''.join(
+                '<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>' % (
+                    escape(lang.strftime(l['date'])), l['number'],
+                    escape(l['topic'] or ''), escape(l['homework'] or ''))
+                for l in lessons))
         return {
             'title': data['teaching']['name'],
             'teacher': data['teaching']['teacher'],
@@ -96,5 +108,7 @@ class JournalPage(Report):
                 'end_date': _day(period['end']),
                 },
             'lessons': lessons,
+            'dates_html': dates_html,
             'rows': rows,
+            'topics_html': topics_html,
             }
