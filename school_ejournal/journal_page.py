@@ -46,9 +46,10 @@ class JournalPage(Report):
 
     @classmethod
     def page_of(cls, data):
-        """Return the page of the grid's data; the lessons' dates, the
-        rows' cells and the topics as one piece of HTML each (a template
-        event per piece, not several per cell)"""
+        """Return the page of the grid's data; the rows' cells and the
+        topics as one piece of HTML each (a template event per piece, not
+        several per cell; in the tables' bodies, which are not translated:
+        the translation filter would escape a piece in the heads)"""
         Lang = Pool().get('ir.lang')
         lang = Lang.get()
         lessons = [{
@@ -91,9 +92,6 @@ class JournalPage(Report):
                     'grade': MARK_LABELS.get(grade, grade),
                     })
         period = data['period']
-        dates_html = Markup(''.join(
-                '<th class="date">%s</th>' % l['date'].strftime('%d.%m')
-                for l in lessons))
         topics_html = Markup(''.join(
                 '<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>' % (
                     escape(lang.strftime(l['date'])), l['number'],
@@ -108,7 +106,6 @@ class JournalPage(Report):
                 'end_date': _day(period['end']),
                 },
             'lessons': lessons,
-            'dates_html': dates_html,
             'rows': rows,
             'topics_html': topics_html,
             }
