@@ -14,8 +14,8 @@ socket): logs in as the teacher of the teaching bench/grid.py takes, then
 calls `grid_data` (load), `grid_save` of one attendance cell (cell) or of
 a lesson's attendance and marks (lesson), the printable journal page's HTML
 (page), a one-record `read` of the lesson (read: trytond's floor per
-authenticated call) or `system.methodSignature` (noop: no session, no
-transaction) `--runs` times under cProfile and
+authenticated call) or `system.methodSignature` (noop: no transaction of
+its own, only trytond's session check) `--runs` times under cProfile and
 prints the functions by cumulative time, the number of SQL queries per call
 and, with --sql, the queries of the last call.  The database is the one
 bench/grid.py built (run it once first); a lesson's marks are deleted again
@@ -167,7 +167,8 @@ def main():
 
     def run(i):
         if args.call == 'noop':
-            # No session, no transaction: the WSGI application's own cost
+            # No transaction of its own: the WSGI application and the
+            # session check (made for any request with a session)
             return lambda: call('system.methodSignature')
         if args.call == 'read':
             # The cheapest authenticated call: a one-record read

@@ -11,7 +11,9 @@
 The same server, client (keep-alive HTTP, gzip asked) and teacher as
 bench/grid.py: the grid's teaching's teacher logs in, then calls
 
-- `system.methodSignature`: no session, no transaction (HTTP + dispatch);
+- `system.methodSignature`: no transaction, but trytond checks the
+  session of any request that carries one (HTTP, dispatch, the session
+  check: two queries in a transaction of its own);
 - `model.res.user.get_preferences`: the cheapest authenticated call (the
   session check, a read-only transaction, `Cache.sync`, the user's
   preferences);
@@ -60,7 +62,7 @@ def main():
     client = Client(server.port, database.name, login, compressed=True)
     say('teacher %s, lesson %s' % (login, lesson_id))
     calls = [
-        ('system.methodSignature (no session)',
+        ('system.methodSignature (session)',
             lambda: client.timed('system.methodSignature')),
         ('res.user.get_preferences',
             lambda: client.timed('model.res.user.get_preferences', True,
