@@ -6,12 +6,16 @@
 
     PYTHONOPTIMIZE=1 .venv/bin/python bench/profile_grid.py \\
         -c .var/bench/sqlite-bench1000.conf -d bench1000 \\
-        [--call load|cell|lesson] [--runs 20] [--sort cumulative] [--sql]
+        [--call load|cell|lesson|page|read|noop] [--runs 20]
+        [--sort cumulative] [--sql]
 
 Runs trytond's WSGI application in this process (werkzeug's test client, no
 socket): logs in as the teacher of the teaching bench/grid.py takes, then
 calls `grid_data` (load), `grid_save` of one attendance cell (cell) or of
-a lesson's attendance and marks (lesson) `--runs` times under cProfile and
+a lesson's attendance and marks (lesson), the printable journal page's HTML
+(page), a one-record `read` of the lesson (read: trytond's floor per
+authenticated call) or `system.methodSignature` (noop: no transaction of
+its own, only trytond's session check) `--runs` times under cProfile and
 prints the functions by cumulative time, the number of SQL queries per call
 and, with --sql, the queries of the last call.  The database is the one
 bench/grid.py built (run it once first); a lesson's marks are deleted again
@@ -42,7 +46,8 @@ def main():
         help="start the kept private cluster of DIR (as grid.py does) "
         "instead of a configuration file")
     p.add_argument('-d', '--database', required=True)
-    p.add_argument('--call', choices=['load', 'cell', 'lesson'],
+    p.add_argument('--call', choices=['load', 'cell', 'lesson', 'page',
+            'read', 'noop'],
         default='load')
     p.add_argument('--runs', type=int, default=20)
     p.add_argument('--sort', default='cumulative')
@@ -161,6 +166,19 @@ def main():
             transaction.commit()
 
     def run(i):
+        if args.call == 'noop':
+            # No transaction of its own: the WSGI application and the
+            # session check (made for any request with a session)
+            return lambda: call('system.methodSignature')
+        if args.call == 'read':
+            # The cheapest authenticated call: a one-record read
+            return lambda: call('model.school.lesson.read', [lesson_id],
+                ['_timestamp'], context)
+        if args.call == 'page':
+            return lambda: call('report.school.journal_page.execute',
+                [teaching_id], {'model': 'school.teaching',
+                    'id': teaching_id, 'ids': [teaching_id],
+                    'period': period_id}, context)
         if args.call == 'load':
             return lambda: call('model.school.lesson.grid_data',
                 teaching_id, period_id, context)

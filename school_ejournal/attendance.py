@@ -234,13 +234,18 @@ class LessonAttendance(
         # Lessons not read: the checks below query what they need
         lessons = {l.id: l for l in Lesson.browse(
                 sorted(set(lesson_of.values())))}
-        Lesson.check_period_open(list(lessons.values()))
+        # Those whose own write (through which the lines are written) has
+        # checked the period lock and the teacher: once per lesson
+        checked = (Lesson._lines_checked() or set()) & set(lessons)
+        Lesson.check_period_open(
+            [l for i, l in lessons.items() if i not in checked])
         if not external:
             return
         if mode in {'create', 'delete'}:
-            Lesson.check_filler(list(lessons.values()))
+            Lesson.check_filler(
+                [l for i, l in lessons.items() if i not in checked])
         elif mode == 'write':
-            taught = Lesson.taught_ids(lessons)
+            taught = checked | Lesson.taught_ids(set(lessons) - checked)
             for line in lines:
                 if lesson_of[line.id] in taught:
                     continue

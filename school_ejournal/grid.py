@@ -167,30 +167,21 @@ class Lesson(metaclass=PoolMeta):
         Year = pool.get('school.year')
         Level = pool.get('school.level')
         check_staff()
-        # Read through the model: the record rules decide what is seen;
-        # only the fields the grid shows (not every field of each record)
+        # Found through the model: the record rules decide what is seen
         teachings = Teaching.search([('id', '=', int(teaching_id))])
         if not teachings:
             raise AccessError(gettext(
                     'school_ejournal.msg_grid_no_teaching', id=teaching_id))
-        # The teaching found, its class's and subject's names are read as
-        # its form shows them (the attributes of a record found)
-        with without_check_access():
-            teaching, = Teaching.read([teachings[0].id], [
-                    'class_', 'subgroup', 'class_.rec_name', 'class_.year',
-                    'class_.level', 'class_.level.period_kind',
-                    'class_.level.marks', 'subgroup.rec_name',
-                    'subject.rec_name', 'subject.scale', 'teacher.rec_name'])
-        class_ = teaching['class_.']
+        # The teaching found, what the grid shows of it and of its class's
+        # periods with one query each (its class's and teacher's names as
+        # their forms show them); the translated names through the models
+        teaching = cls._grid_teaching(teachings[0].id)
         today = Date.today()
-        periods = Period.search_read([
-                ('year', '=', class_['year']),
-                ('kind', '=', class_['level.']['period_kind']),
-                ], order=[('start_date', 'ASC')], fields_names=[
-                'rec_name', 'start_date', 'end_date', 'state'])
+        periods = cls._grid_periods(teaching['year'], teaching['period_kind'])
         if not period_id:
-            period = Period.last_started(Year(class_['year']),
-                Level(class_['level']), today)
+            period = Period.last_started(Year(teaching['year']),
+                Level(teaching['level'], period_kind=teaching['period_kind']),
+                today)
             period_id = period.id if period else None
         period = next(
             (p for p in periods if p['id'] == int(period_id or 0)), None)
@@ -212,19 +203,17 @@ class Lesson(metaclass=PoolMeta):
         for members in data['members'].values():
             students.update(members)
         students.update(cls._grid_enrolled(
-                class_['id'], teaching['subgroup'], period, today))
+                teaching['class'], teaching['subgroup'], period, today))
         data['students'] = cls._grid_students(students)
         data['stats'] = cls._grid_stats(
             teaching['id'], period['id'], students)
         data.update({
                 'teaching': {
                     'id': teaching['id'],
-                    'name': '%s, %s' % (
-                        (teaching['subgroup.'] or class_)['rec_name'],
-                        teaching['subject.']['rec_name']),
-                    'teacher': teaching['teacher.']['rec_name'],
-                    'scale': teaching['subject.']['scale'],
-                    'marks': class_['level.']['marks'],
+                    'name': teaching['name'],
+                    'teacher': teaching['teacher'],
+                    'scale': teaching['scale'],
+                    'marks': teaching['marks'],
                     },
                 'period': {
                     'id': period['id'], 'name': period['rec_name'],
@@ -242,6 +231,89 @@ class Lesson(metaclass=PoolMeta):
                 'today': _date(today),
                 })
         return data
+
+    @classmethod
+    def _grid_teaching(cls, teaching_id):
+        """Return what the grid shows of the teaching (found by a search,
+        so under the record rules) with one query, the subject's
+        translated name through the model"""
+        pool = Pool()
+        Teaching = pool.get('school.teaching')
+        Class = pool.get('school.class')
+        Level = pool.get('school.level')
+        Subject = pool.get('school.subject')
+        Subgroup = pool.get('school.subgroup')
+        Employee = pool.get('company.employee')
+        Party = pool.get('party.party')
+        teaching = Teaching.__table__()
+        class_ = Class.__table__()
+        level = Level.__table__()
+        subject = Subject.__table__()
+        subgroup = Subgroup.__table__()
+        employee = Employee.__table__()
+        party = Party.__table__()
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*teaching
+            .join(class_, condition=teaching.class_ == class_.id)
+            .join(level, condition=class_.level == level.id)
+            .join(subject, condition=teaching.subject == subject.id)
+            .join(employee, condition=teaching.teacher == employee.id)
+            .join(party, condition=employee.party == party.id)
+            .join(subgroup, 'LEFT',
+                condition=teaching.subgroup == subgroup.id)
+            .select(class_.id, class_.name, class_.year, level.id,
+                level.period_kind, level.marks, subject.id, subject.scale,
+                subgroup.id, subgroup.name, party.name, party.code,
+                where=teaching.id == teaching_id))
+        (class_id, class_name, year, level_id, period_kind, marks,
+            subject_id, scale, subgroup_id, subgroup_name, party_name,
+            party_code) = cursor.fetchone()
+        # As Subject.rec_name, translated
+        with without_check_access():
+            subject_name = Subject(subject_id).rec_name
+        group = class_name
+        if subgroup_id:
+            # As Subgroup.rec_name
+            group = '%s, %s: %s' % (class_name, subject_name, subgroup_name)
+        return {
+            'id': teaching_id, 'class': class_id, 'subgroup': subgroup_id,
+            'year': year, 'level': level_id, 'period_kind': period_kind,
+            'marks': bool(marks), 'scale': scale,
+            'name': '%s, %s' % (group, subject_name),
+            # As Employee.rec_name (the party's)
+            'teacher': party_name or '[%s]' % party_code,
+            }
+
+    @classmethod
+    def _grid_periods(cls, year_id, kind):
+        """Return the study periods of the kind in the year (the teaching's,
+        found under the record rules) by their start: their dates and
+        state with one query, their translated names through the model"""
+        pool = Pool()
+        Period = pool.get('school.period')
+        Year = pool.get('school.year')
+        table = Period.__table__()
+        year = Year.__table__()
+        cursor = Transaction().connection.cursor()
+        query = table.join(year, condition=table.year == year.id).select(
+            table.id, table.start_date.as_('start_date'),
+            table.end_date.as_('end_date'), table.state, year.name,
+            where=(table.year == year_id) & (table.kind == kind),
+            order_by=[table.start_date.asc, table.id.asc])
+        if backend.name == 'sqlite':
+            sqlite_apply_types(query, [None, 'DATE', 'DATE'])
+        cursor.execute(*query)
+        periods = [{'id': i, 'start_date': start, 'end_date': end,
+                'state': state, 'year': year_name}
+            for i, start, end, state, year_name in cursor]
+        with without_check_access():
+            names = {p['id']: p['name'] for p in Period.read(
+                    [p['id'] for p in periods], ['name'])}
+        for period in periods:
+            # As Period.rec_name
+            period['rec_name'] = '%s %s' % (
+                names[period['id']], period.pop('year'))
+        return periods
 
     @classmethod
     def _grid_enrolled(cls, class_id, subgroup_id, period, today):
@@ -434,7 +506,8 @@ class Lesson(metaclass=PoolMeta):
     @classmethod
     def grid_save(cls, lesson_id, changes):
         """Save a batch of the grid for one lesson in one transaction and
-        return the lesson's column as the grid reads it.
+        return the lesson's column as the grid reads it when its head or
+        tasks changed, else only the cells saved (``partial``).
 
         changes: {'hold': bool, 'topic': str, 'homework': str,
         'tasks': [{'type': id, 'description': str}],
@@ -471,17 +544,23 @@ class Lesson(metaclass=PoolMeta):
             # Through the lesson's own write: its checks, its filler, its
             # stale-write check and the lines' checks
             cls.write([lesson], values)
+        created = []
         if marks:
             for task_id, student_id, value in marks:
                 if value not in {'1', '2', '3', '4', '5', 'pass', 'fail'}:
                     raise LessonError(gettext(
                             'school_ejournal.msg_grid_bad_value',
                             value=value, lesson=lesson.rec_name))
-            Mark.create([{
+            created = Mark.create([{
                         'task': int(t), 'student': int(s), 'value': v,
                         } for t, s, v in marks])
-        result = cls._grid_columns([lesson_id])
-        result['lesson'] = result.pop('lessons')[0]
+        if values.keys() - {'lines'} or changes.get('hold'):
+            # The column's head or its tasks changed: the whole column
+            result = cls._grid_columns([lesson_id])
+            result['lesson'] = result.pop('lessons')[0]
+        else:
+            # Only cells: what they hold now, not the whole column
+            result = cls._grid_cells(lesson_id, attendance, marks, created)
         # Attendance does not change the averages and grades: only the
         # students given marks are read again
         students = {int(s) for _, s, _ in marks}
@@ -491,11 +570,34 @@ class Lesson(metaclass=PoolMeta):
         return result
 
     @classmethod
+    def _grid_cells(cls, lesson_id, attendance, marks, created):
+        """Return the cells a batch saved (the values written, the marks
+        created with their ids) and the lesson's new timestamp: the page
+        merges them into its column (``partial``)"""
+        table = cls.__table__()
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*table.select(cls._timestamp_column(table),
+                where=table.id == lesson_id))
+        timestamp, = cursor.fetchone()
+        cells = {str(int(s)): v or None for s, v in attendance}
+        saved = {}
+        for (task_id, student_id, value), mark in zip(marks, created):
+            saved.setdefault(str(int(task_id)), {})[str(int(student_id))] = [
+                mark.id, value]
+        return {
+            'partial': True,
+            'lesson': {'id': lesson_id, 'timestamp': timestamp},
+            'attendance': {str(lesson_id): cells} if cells else {},
+            'marks': saved,
+            }
+
+    @classmethod
     def _grid_check_timestamp(cls, lesson):
         """Refuse the batch when the lesson changed since the page read it,
-        naming the lesson (Tryton's check in write() follows)"""
-        timestamp = (Transaction().timestamp or {}).get(
-            '%s,%s' % (cls.__name__, lesson.id))
+        naming the lesson: Tryton's check in write(), the same query, is
+        not made again (the timestamp is taken out as it does)"""
+        timestamp = (Transaction().timestamp or {}).pop(
+            '%s,%s' % (cls.__name__, lesson.id), None)
         if timestamp is None:
             return
         table = cls.__table__()

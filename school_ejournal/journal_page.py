@@ -46,7 +46,12 @@ class JournalPage(Report):
 
     @classmethod
     def page_of(cls, data):
-        "Return the page of the grid's data"
+        """Return the page of the grid's data; the rows' cells and the
+        topics as one piece of HTML each (a template event per piece, not
+        several per cell; in the tables' bodies, which are not translated:
+        the translation filter would escape a piece in the heads)"""
+        Lang = Pool().get('ir.lang')
+        lang = Lang.get()
         lessons = [{
                 'id': l['id'],
                 'date': _day(l['date']),
@@ -87,6 +92,11 @@ class JournalPage(Report):
                     'grade': MARK_LABELS.get(grade, grade),
                     })
         period = data['period']
+        topics_html = Markup(''.join(
+                '<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>' % (
+                    escape(lang.strftime(l['date'])), l['number'],
+                    escape(l['topic'] or ''), escape(l['homework'] or ''))
+                for l in lessons))
         return {
             'title': data['teaching']['name'],
             'teacher': data['teaching']['teacher'],
@@ -97,4 +107,5 @@ class JournalPage(Report):
                 },
             'lessons': lessons,
             'rows': rows,
+            'topics_html': topics_html,
             }

@@ -1,6 +1,7 @@
 # This file is part of the school e-journal.  The COPYRIGHT file at the top
 # level of this repository contains the full copyright notices and license
 # terms.
+import contextvars
 import datetime as dt
 from collections import defaultdict
 
@@ -23,6 +24,13 @@ from .exceptions import LessonError
 from .validation import ValidationMixin
 
 __all__ = [ABSENCE_REASONS, ATTENDANCE, MARKS, NUMERIC_MARKS]
+
+
+# The lessons a write of lessons has checked for the lines written through
+# it (period open, taught by the user): the lines' checks do not repeat
+# them per line
+_LINES_CHECKED = contextvars.ContextVar(
+    'school_lesson_lines_checked', default=None)
 
 
 class Lesson(
@@ -388,6 +396,36 @@ class Lesson(
                     raise LessonError(gettext(
                             'school_ejournal.msg_lesson_future',
                             lesson=lesson.rec_name))
+        checked = cls._lines_checked()
+        if checked is not None and mode == 'write':
+            if (external and 'lines' in values
+                    and not values.keys() & (cls._place_fields | {'period'})):
+                # Open (checked above) and taught (check_filler)
+                checked.update(l.id for l in lessons)
+            else:
+                checked.difference_update(l.id for l in lessons)
+
+    @classmethod
+    def write(cls, *args):
+        state = (Transaction(), Transaction().user, set())
+        token = _LINES_CHECKED.set(state)
+        try:
+            super().write(*args)
+        finally:
+            _LINES_CHECKED.reset(token)
+
+    @classmethod
+    def _lines_checked(cls):
+        """Return the set of the ids of the lessons whose write checked
+        the period lock and the teacher for the lines written through it,
+        None outside a write of lessons"""
+        state = _LINES_CHECKED.get()
+        if state is None:
+            return None
+        transaction, user, ids = state
+        if transaction is not Transaction() or user != transaction.user:
+            return None
+        return ids
 
     @classmethod
     @ModelView.button

@@ -704,7 +704,41 @@
         return cells[row][col];
     }
 
+    function applyCells(result) {
+        // A batch of cells only: the lesson's new timestamp and what the
+        // saved cells hold now, merged into the column
+        const lesson = lessonOf(result.lesson.id);
+        lesson.timestamp = result.lesson.timestamp;
+        for (const [lessonId, values] of Object.entries(result.attendance)) {
+            data.attendance[lessonId] = Object.assign(
+                data.attendance[lessonId] || {}, values);
+        }
+        for (const [taskId, values] of Object.entries(result.marks)) {
+            data.marks[taskId] = Object.assign(
+                data.marks[taskId] || {}, values);
+        }
+        if (result.stats) {
+            Object.assign(data.stats, result.stats);
+        }
+        columns.forEach((column, col) => {
+            if (column.lesson.id === lesson.id) {
+                data.students.forEach((student, row) => paint(row, col));
+            }
+        });
+        if (result.stats) {
+            data.students.forEach((student, row) => {
+                if (result.stats[student.id]) {
+                    paintStats(row);
+                }
+            });
+        }
+    }
+
     function apply(result) {
+        if (result.partial) {
+            applyCells(result);
+            return;
+        }
         const lesson = result.lesson;
         const index = data.lessons.findIndex((l) => l.id === lesson.id);
         const old = data.lessons[index];
