@@ -7,7 +7,7 @@ week pages, on the production arrangement.
     PYTHONOPTIMIZE=1 .venv/bin/python bench/diary_load.py \\
         --private-postgresql .var/bench/pg --students 1000 [--reuse] \\
         [--users 50] [--duration 60] [--workers 2] [--threads 1] \\
-        [--no-update] [--page-cache auto|True|False]
+        [--no-update] [--page-cache auto|True|False] [--warm ROUNDS]
 
 The demo school (bench/common.py) with school_ejournal_messaging activated;
 N parents get a login (bench/diary_parents.py); gunicorn serves trytond
@@ -198,6 +198,34 @@ def sign_in_all(port, database, families):
     return out
 
 
+def warm(port, database, sessions, rounds):
+    """Read every week page of every parent `rounds` times (untimed), so
+    that each worker has kept them: the figures are then of pages kept"""
+    base = '/%s/diary/' % database.name
+    urls = [(f['cookie'], '%s%s/week?date=%s' % (base, s, w))
+        for f in json.loads(Path(sessions).read_text())
+        for s in f['students'] for w in weeks()]
+
+    def read(item):
+        cookie, url = item
+        connection = http.client.HTTPConnection('127.0.0.1', port,
+            timeout=300)
+        for _ in range(rounds):
+            connection.request('GET', url, headers={
+                    'Cookie': 'school_diary=%s' % cookie})
+            response = connection.getresponse()
+            response.read()
+            if response.status != 200:
+                raise SystemExit('bench: %s answered HTTP %s'
+                    % (url, response.status))
+        connection.close()
+    start = time.monotonic()
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(read, urls))
+    say('%d week pages read %d times each (untimed) in %.0f s'
+        % (len(urls), rounds, time.monotonic() - start))
+
+
 def weeks():
     "The Monday of the demo's day and of the three weeks before"
     day = dt.date.today() - dt.timedelta(days=DAYS_BACK)
@@ -243,6 +271,9 @@ def main():
         default='auto', help="[school_diary] page_cache of the server: "
         "the kept week pages (auto: on, as on PostgreSQL with "
         "clean_timeout = 0)")
+    p.add_argument('--warm', type=int, default=0, metavar='ROUNDS',
+        help="read every parent's week pages ROUNDS times before the "
+        "clock (the kept pages of every worker: 3 × --workers is plenty)")
     p.add_argument('--no-update', action='store_true',
         help="with --reuse: the module is already activated and up to "
         "date (skips trytond-admin -u, about a minute)")
@@ -256,6 +287,8 @@ def main():
         args.page_cache)
     try:
         sessions = sign_in_all(port, database, families)
+        if args.warm:
+            warm(port, database, sessions, args.warm)
         before = os.getloadavg()
         say('load before: %.2f %.2f %.2f' % before)
         pg = postmaster(database)
@@ -280,9 +313,10 @@ def main():
         sys.stderr.write(result.stdout[-3000:] + result.stderr[-3000:])
         raise SystemExit('bench: no week page was read')
     print('e-diary week page, %s, %d students, %d parents, %d gunicorn '
-        'workers × %d threads, %d s, page_cache = %s' % (database.backend,
-            args.students, args.users, args.workers, args.threads,
-            args.duration, args.page_cache))
+        'workers × %d threads, %d s, page_cache = %s%s' % (
+            database.backend, args.students, args.users, args.workers,
+            args.threads, args.duration, args.page_cache,
+            ', warmed %d rounds' % args.warm if args.warm else ''))
     print('week page    n=%s  %.1f pages/s  p50 %s ms  p95 %s ms  '
         'p99 %s ms  max %.0f ms  errors %s' % (
             week['Request Count'], float(week['Requests/s']),
