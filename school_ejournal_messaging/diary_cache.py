@@ -54,15 +54,17 @@ CLEARING = [
     'res.user', 'res.group', 'res.user-res.group',
     'res.user-company.employee', 'res.user-company.company',
     'ir.rule', 'ir.rule.group', 'ir.model.access', 'ir.model.field.access',
+    # the translated names of subjects and task types (staff may edit them)
+    'ir.translation',
     ]
 
 # The models a week page reads that need not clear it: the session is in
 # the key (its user and CSRF token never change); trytond's own tables of
-# languages, translations, messages, modules and settings change with an
-# update of the modules, after which the workers are restarted
-NOT_CLEARING = ['school.diary.session', 'ir.lang', 'ir.translation',
-    'ir.message', 'ir.module', 'ir.configuration', 'ir.model',
-    'ir.model.field', 'ir.model.data', 'ir.cache', 'ir.session']
+# languages, messages, modules and settings change with an update of the
+# modules, after which the workers are restarted
+NOT_CLEARING = ['school.diary.session', 'ir.lang', 'ir.message',
+    'ir.module', 'ir.configuration', 'ir.model', 'ir.model.field',
+    'ir.model.data', 'ir.cache', 'ir.session']
 
 
 def enabled():
@@ -113,5 +115,5 @@ def _clearing(name):
     Substitution, Timetable, Period, Year, Holiday, Configuration, Class,
     Level, Enrolment, Subgroup, SubgroupStudent, Student, Guardian, Parent,
     Party, Employee, Company, User, Group, UserGroup, UserEmployee,
-    UserCompany, Rule, RuleGroup, ModelAccess, ModelFieldAccess) = [
-    _clearing(n) for n in CLEARING]
+    UserCompany, Rule, RuleGroup, ModelAccess, ModelFieldAccess,
+    Translation) = [_clearing(n) for n in CLEARING]
