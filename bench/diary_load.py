@@ -7,7 +7,7 @@ week pages, on the production arrangement.
     PYTHONOPTIMIZE=1 .venv/bin/python bench/diary_load.py \\
         --private-postgresql .var/bench/pg --students 1000 [--reuse] \\
         [--users 50] [--duration 60] [--workers 2] [--threads 1] \\
-        [--no-update]
+        [--no-update] [--page-cache auto|True|False] [--warm ROUNDS]
 
 The demo school (bench/common.py) with school_ejournal_messaging activated;
 N parents get a login (bench/diary_parents.py); gunicorn serves trytond
@@ -17,7 +17,8 @@ bounded in time, runs N users, each one parent signed in through the
 e-diary's form beforehand (untimed, reading one week page to warm the
 workers), reads the week pages of own children (the week of the demo's
 day and the three before) as fast as answered.  Prints pages/s, p50/p95
-of the week page, errors and the load average.
+of the week page, errors, the load average and the CPU time taken during
+the run by the gunicorn workers, PostgreSQL, locust and the whole machine.
 """
 import csv
 import datetime as dt
@@ -25,6 +26,7 @@ import http.client
 import json
 import os
 import re
+import resource
 import subprocess
 import sys
 import time
@@ -61,7 +63,60 @@ def make_parents(database, count):
     return out
 
 
-def gunicorn(database, workers, threads=1):
+TICK = os.sysconf('SC_CLK_TCK')
+
+
+def _stat(pid):
+    "The fields of /proc/PID/stat after the command's name"
+    with open('/proc/%d/stat' % pid) as fp:
+        return fp.read().rsplit(')', 1)[1].split()
+
+
+def children(pid):
+    "The ids of the live child processes of pid"
+    result = []
+    for name in os.listdir('/proc'):
+        if name.isdigit():
+            try:
+                if int(_stat(int(name))[1]) == pid:
+                    result.append(int(name))
+            except (OSError, IndexError):
+                pass
+    return result
+
+
+def cpu_seconds(pid, reaped=False):
+    """CPU seconds (user + system) of the process and of its live children,
+    with its reaped children's too when reaped"""
+    total = 0
+    for i, child in enumerate([pid] + children(pid)):
+        try:
+            fields = _stat(child)
+        except OSError:
+            continue
+        # utime, stime (14, 15), cutime, cstime (16, 17) from 1
+        total += int(fields[11]) + int(fields[12])
+        if reaped and i == 0:
+            total += int(fields[13]) + int(fields[14])
+    return total / TICK
+
+
+def machine_seconds():
+    "CPU seconds busy on all the machine's cores (/proc/stat)"
+    with open('/proc/stat') as fp:
+        values = [int(v) for v in fp.readline().split()[1:]]
+    return (sum(values) - values[3] - values[4]) / TICK
+
+
+def postmaster(database):
+    "The pid of the private cluster's postmaster, or None"
+    if database.pg is None:
+        return None
+    with open(database.pg.data / 'postmaster.pid') as fp:
+        return int(fp.readline())
+
+
+def gunicorn(database, workers, threads=1, page_cache=None):
     """Start gunicorn as the README deploys trytond (sync workers, or
     gthread workers of `threads` threads each); return (process, port)"""
     port = free_port()
@@ -72,7 +127,10 @@ def gunicorn(database, workers, threads=1):
     # The bench speaks plain HTTP on loopback: cookies without Secure
     lines += ['', '[cache]', 'clean_timeout = 0', '',
         '[session]', 'max_attempt = 100', '',
-        '[school_diary]', 'secure_cookie = False', '']
+        '[school_diary]', 'secure_cookie = False']
+    if page_cache is not None:
+        lines.append('page_cache = %s' % page_cache)
+    lines.append('')
     conf.write_text('\n'.join(lines))
     log = WORK / ('gunicorn-%s.log' % database.name)
     env = dict(os.environ, PYTHONOPTIMIZE='1', TRYTOND_CONFIG=str(conf),
@@ -140,6 +198,34 @@ def sign_in_all(port, database, families):
     return out
 
 
+def warm(port, database, sessions, rounds):
+    """Read every week page of every parent `rounds` times (untimed), so
+    that each worker has kept them: the figures are then of pages kept"""
+    base = '/%s/diary/' % database.name
+    urls = [(f['cookie'], '%s%s/week?date=%s' % (base, s, w))
+        for f in json.loads(Path(sessions).read_text())
+        for s in f['students'] for w in weeks()]
+
+    def read(item):
+        cookie, url = item
+        connection = http.client.HTTPConnection('127.0.0.1', port,
+            timeout=300)
+        for _ in range(rounds):
+            connection.request('GET', url, headers={
+                    'Cookie': 'school_diary=%s' % cookie})
+            response = connection.getresponse()
+            response.read()
+            if response.status != 200:
+                raise SystemExit('bench: %s answered HTTP %s'
+                    % (url, response.status))
+        connection.close()
+    start = time.monotonic()
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(read, urls))
+    say('%d week pages read %d times each (untimed) in %.0f s'
+        % (len(urls), rounds, time.monotonic() - start))
+
+
 def weeks():
     "The Monday of the demo's day and of the three weeks before"
     day = dt.date.today() - dt.timedelta(days=DAYS_BACK)
@@ -181,6 +267,13 @@ def main():
     p.add_argument('--workers', type=int, default=2)
     p.add_argument('--threads', type=int, default=1,
         help="threads per gunicorn worker (default 1: sync workers)")
+    p.add_argument('--page-cache', choices=['auto', 'True', 'False'],
+        default='auto', help="[school_diary] page_cache of the server: "
+        "the kept week pages (auto: on, as on PostgreSQL with "
+        "clean_timeout = 0)")
+    p.add_argument('--warm', type=int, default=0, metavar='ROUNDS',
+        help="read every parent's week pages ROUNDS times before the "
+        "clock (the kept pages of every worker: 3 × --workers is plenty)")
     p.add_argument('--no-update', action='store_true',
         help="with --reuse: the module is already activated and up to "
         "date (skips trytond-admin -u, about a minute)")
@@ -190,16 +283,28 @@ def main():
     if not (args.reuse and args.no_update):
         activate(database)
     families = make_parents(database, args.users)
-    process, port = gunicorn(database, args.workers, args.threads)
+    process, port = gunicorn(database, args.workers, args.threads,
+        args.page_cache)
     try:
         sessions = sign_in_all(port, database, families)
+        if args.warm:
+            warm(port, database, sessions, args.warm)
         before = os.getloadavg()
         say('load before: %.2f %.2f %.2f' % before)
+        pg = postmaster(database)
+        cpu_before = (cpu_seconds(process.pid),
+            cpu_seconds(pg, reaped=True) if pg else 0,
+            resource.getrusage(resource.RUSAGE_CHILDREN),
+            machine_seconds())
         start = time.monotonic()
         stats, result = run_locust(port, database, sessions, args.users,
             args.duration)
         elapsed = time.monotonic() - start
         load = os.getloadavg()
+        cpu_after = (cpu_seconds(process.pid),
+            cpu_seconds(pg, reaped=True) if pg else 0,
+            resource.getrusage(resource.RUSAGE_CHILDREN),
+            machine_seconds())
     finally:
         os.killpg(process.pid, 15)
         process.wait(30)
@@ -208,8 +313,10 @@ def main():
         sys.stderr.write(result.stdout[-3000:] + result.stderr[-3000:])
         raise SystemExit('bench: no week page was read')
     print('e-diary week page, %s, %d students, %d parents, %d gunicorn '
-        'workers × %d threads, %d s' % (database.backend, args.students,
-            args.users, args.workers, args.threads, args.duration))
+        'workers × %d threads, %d s, page_cache = %s%s' % (
+            database.backend, args.students, args.users, args.workers,
+            args.threads, args.duration, args.page_cache,
+            ', warmed %d rounds' % args.warm if args.warm else ''))
     print('week page    n=%s  %.1f pages/s  p50 %s ms  p95 %s ms  '
         'p99 %s ms  max %.0f ms  errors %s' % (
             week['Request Count'], float(week['Requests/s']),
@@ -217,6 +324,19 @@ def main():
             float(week['Max Response Time']), week['Failure Count']))
     print('load average before the run %.2f %.2f %.2f, after it (1, 5, '
         '15 min): %.2f %.2f %.2f; run %.0f s' % (*before, *load, elapsed))
+    ru0, ru1 = cpu_before[2], cpu_after[2]
+    locust_cpu = (ru1.ru_utime + ru1.ru_stime) - (ru0.ru_utime + ru0.ru_stime)
+    servers = cpu_after[0] - cpu_before[0]
+    postgres = cpu_after[1] - cpu_before[1]
+    machine = cpu_after[3] - cpu_before[3]
+    pages = max(int(week['Request Count']), 1)
+    print('CPU during the run: gunicorn workers %.1f s (%.1f ms a page), '
+        'PostgreSQL %.1f s (%.1f ms a page), locust %.1f s (%.1f ms a '
+        'page); the whole machine %.1f s busy of %d × %.0f s (others: '
+        '%.1f s)' % (servers, 1000 * servers / pages, postgres,
+            1000 * postgres / pages, locust_cpu, 1000 * locust_cpu / pages,
+            machine, os.cpu_count(), elapsed,
+            machine - servers - postgres - locust_cpu))
     print('aims: p95 <= 150 ms, >= 100 pages/s')
 
 

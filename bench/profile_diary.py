@@ -7,7 +7,8 @@
     PYTHONOPTIMIZE=1 .venv/bin/python bench/profile_diary.py \\
         -c .var/bench/postgresql-bench500.conf -d bench500 \\
         [--families .var/bench/bench500-families.json] [--parents 20] \\
-        [--runs 100] [--sort cumulative] [--sql] [--no-profile]
+        [--runs 100] [--sort cumulative] [--sql] [--no-profile] \\
+        [--page-cache auto|True|False]
 
 Runs trytond's WSGI application in this process (werkzeug's test client, no
 socket), as bench/diary_load.py serves it to locust: the parents of
@@ -56,6 +57,10 @@ def main():
     p.add_argument('--sql', action='store_true')
     p.add_argument('--no-profile', action='store_true',
         help="time without cProfile (its overhead doubles small calls)")
+    p.add_argument('--page-cache', choices=['auto', 'True', 'False'],
+        default='False', help="[school_diary] page_cache (default False: "
+        "every page rendered; True: the kept pages, every parent's read "
+        "once untimed first)")
     p.add_argument('--callees', metavar='FUNCTION',
         help="print what FUNCTION calls instead (a pstats pattern)")
     args = p.parse_args()
@@ -66,6 +71,7 @@ def main():
     if not config.has_section('school_diary'):
         config.add_section('school_diary')
     config.set('school_diary', 'secure_cookie', 'False')
+    config.set('school_diary', 'page_cache', args.page_cache)
     from werkzeug.test import Client
 
     from trytond import backend
@@ -116,6 +122,10 @@ def main():
         url = '%s%s/week?date=%s' % (base, student, monday)
         return lambda: client.get(url)
 
+    if args.page_cache != 'False':
+        # Fill the kept pages (untimed): the figures are of pages kept
+        for i in range(args.runs):
+            page(i)()
     profile = cProfile.Profile()
     cpu, wall, first, counts, sizes = [], [], [], [], []
     for i in range(args.runs):
@@ -142,8 +152,9 @@ def main():
             wall.append(elapsed)
     C.execute = execute
     print('week page, %s, %d parents, %d pages (the first of each parent '
-        'apart)%s' % (backend.name, len(clients), args.runs,
-            '' if args.no_profile else ', with cProfile'))
+        'apart)%s, page_cache = %s' % (backend.name, len(clients),
+            args.runs, '' if args.no_profile else ', with cProfile',
+            args.page_cache))
     print('  queries: first page of a parent %s, then %s' % (
             sorted(Counter(first).items()), sorted(Counter(counts).items())))
     if cpu:

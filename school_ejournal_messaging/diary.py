@@ -94,20 +94,30 @@ class DiarySession(ModelSQL):
         idle timeout, or None; an expired session is deleted"""
         if not token:
             return None
-        sessions = cls.search([('key', '=', _hash(token))], limit=1)
-        if not sessions:
+        # One query for what every page needs of the session
+        table = cls.__table__()
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*table.select(table.id, table.user, table.csrf,
+                table.expires, table.ends,
+                where=table.key == _hash(token), limit=1))
+        row = cursor.fetchone()
+        if not row:
             return None
-        session, = sessions
+        id_, user, csrf, expires, ends = row
+        # SQLite may answer strings
+        expires, ends = [dt.datetime.fromisoformat(v) if isinstance(v, str)
+            else v for v in (expires, ends)]
+        session = cls(id_, user=user, csrf=csrf, expires=expires, ends=ends)
         now = dt.datetime.now()
-        if session.expires <= now or session.ends <= now:
+        if expires <= now or ends <= now:
             cls.delete([session])
             return None
-        expires = min(
-            now + dt.timedelta(seconds=session_timeout()), session.ends)
+        extended = min(now + dt.timedelta(seconds=session_timeout()), ends)
         # Written only when a good part of the timeout has gone
-        if (expires - session.expires).total_seconds() > 60:
-            session.expires = expires
-            session.save()
+        if (extended - expires).total_seconds() > 60:
+            cls.write([session], {'expires': extended})
+            session = cls(id_, user=user, csrf=csrf, expires=extended,
+                ends=ends)
         return session
 
     def check_csrf(self, value):

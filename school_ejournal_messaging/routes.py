@@ -30,6 +30,7 @@ from trytond.protocols.wrappers import (
 from trytond.transaction import Transaction, check_access
 from trytond.wsgi import app
 
+from . import diary_cache
 from .diary import Diary
 
 SESSION_COOKIE = 'school_diary'
@@ -472,6 +473,33 @@ def _student_page(func):
     return wrapper
 
 
+def _kept_week(func):
+    """Answer the week page kept for the session, child, week and school
+    day (diary_cache), or render it and keep it; run after signed_in, so
+    only for a live session, as its user"""
+    def wrapper(request, pool, session, csrf, student_id):
+        if not diary_cache.enabled():
+            return func(request, pool, session, csrf, student_id)
+        today = pool.get('ir.date').today()
+        day = _date_arg(request, 'date')
+        if day is False:
+            return func(request, pool, session, csrf, student_id)
+        monday = (day or today) - dt.timedelta(days=(day or today).weekday())
+        key = (session.id, student_id, monday.isoformat(), today.isoformat(),
+            Transaction().language, request.script_root)
+        body = diary_cache.kept(key)
+        if body is not None:
+            return harden(Response(body, status=HTTPStatus.OK,
+                    content_type='text/html; charset=utf-8'))
+        response = func(request, pool, session, csrf, student_id)
+        if response.status_code == HTTPStatus.OK:
+            diary_cache.keep(key, response.get_data())
+        return response
+    wrapper.__name__ = func.__name__
+    wrapper.__doc__ = func.__doc__
+    return wrapper
+
+
 def _date_arg(request, name):
     value = request.args.get(name)
     if not value:
@@ -501,6 +529,7 @@ def _period_arg(request, student):
 @with_transaction(readonly=False)
 @localized
 @signed_in
+@_kept_week
 @_student_page
 def diary_week(request, pool, student):
     "The week: lessons with topic, homework, marks and absences"
