@@ -400,6 +400,21 @@ class Server:
 
 
 # --- JSON-RPC as sao speaks it ---------------------------------------------
+
+def start_server(description):
+    """The command line, the benchmark's database (made if missing), its
+    trytond server and a plain connection with a cursor: what a
+    benchmark of JSON-RPC calls against plain SQL starts with"""
+    args = parser(description).parse_args()
+    if not sys.flags.optimize:
+        say("WARNING: run with PYTHONOPTIMIZE=1 (the server always is)")
+    database = Database(args)
+    database.ensure()
+    server = Server(database)
+    conn = database.connect()
+    return args, database, server, conn, conn.cursor()
+
+
 def _default(obj):
     if isinstance(obj, dt.datetime):
         return {'__class__': 'datetime', 'year': obj.year,

@@ -24,19 +24,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import (  # noqa: E402
-    Client, Database, RPCError, Server, largest_class, parser, say, summary)
+    Client, RPCError, largest_class, say, start_server, summary)
 
 
 def main():
-    args = parser(__doc__.splitlines()[0]).parse_args()
-    if not sys.flags.optimize:
-        say("WARNING: run with PYTHONOPTIMIZE=1 (the server always is)")
-    database = Database(args)
-    database.ensure()
-    server = Server(database)
-    conn = database.connect()
+    args, database, server, conn, cursor = start_server(
+        __doc__.splitlines()[0])
     sql = database.sql
-    cursor = conn.cursor()
     today = dt.date.today()
 
     class_id, class_name, size = largest_class(database, cursor, today)

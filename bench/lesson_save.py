@@ -26,22 +26,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import (  # noqa: E402
-    Client, Database, Server, largest_class, parser, say, summary)
+    Client, largest_class, say, start_server, summary)
 
 STATUSES = ['absent', 'ill', 'excused', 'late']
 MARKS_PER_LESSON = 30
 
 
 def main():
-    args = parser(__doc__.splitlines()[0]).parse_args()
-    if not sys.flags.optimize:
-        say("WARNING: run with PYTHONOPTIMIZE=1 (the server always is)")
-    database = Database(args)
-    database.ensure()
-    server = Server(database)
-    conn = database.connect()
+    args, database, server, conn, cursor = start_server(
+        __doc__.splitlines()[0])
     sql = database.sql
-    cursor = conn.cursor()
     today = dt.date.today()
     since = today - dt.timedelta(days=6)
 
