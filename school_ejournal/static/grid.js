@@ -704,6 +704,23 @@
         return cells[row][col];
     }
 
+    function repaintLesson(lesson, stats) {
+        // The lesson's cells, and the averages and grades of the students
+        // whose figures the answer brought
+        columns.forEach((column, col) => {
+            if (column.lesson.id === lesson.id) {
+                data.students.forEach((student, row) => paint(row, col));
+            }
+        });
+        if (stats) {
+            data.students.forEach((student, row) => {
+                if (stats[student.id]) {
+                    paintStats(row);
+                }
+            });
+        }
+    }
+
     function applyCells(result) {
         // A batch of cells only: the lesson's new timestamp and what the
         // saved cells hold now, merged into the column
@@ -720,18 +737,7 @@
         if (result.stats) {
             Object.assign(data.stats, result.stats);
         }
-        columns.forEach((column, col) => {
-            if (column.lesson.id === lesson.id) {
-                data.students.forEach((student, row) => paint(row, col));
-            }
-        });
-        if (result.stats) {
-            data.students.forEach((student, row) => {
-                if (result.stats[student.id]) {
-                    paintStats(row);
-                }
-            });
-        }
+        repaintLesson(lesson, result.stats);
     }
 
     function apply(result) {
@@ -770,18 +776,7 @@
         const headCellOf = $('grid').tHead.querySelector(
             'th.lesson[data-lesson="' + lesson.id + '"]');
         paintHead(headCellOf, lesson);
-        columns.forEach((column, col) => {
-            if (column.lesson.id === lesson.id) {
-                data.students.forEach((student, row) => paint(row, col));
-            }
-        });
-        if (result.stats) {
-            data.students.forEach((student, row) => {
-                if (result.stats[student.id]) {
-                    paintStats(row);
-                }
-            });
-        }
+        repaintLesson(lesson, result.stats);
     }
 
     // The lesson's head: topic, homework, a new task, holding
