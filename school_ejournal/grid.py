@@ -198,7 +198,7 @@ class Lesson(metaclass=PoolMeta):
                     ('state', '!=', 'cancelled'),
                     ], order=[('date', 'ASC'), ('number', 'ASC'),
                     ('id', 'ASC')], query=True))
-        data = cls._grid_columns([i for i, in cursor])
+        data = cls._grid_columns([i for i, in cursor.fetchall()])
         students = set()
         for members in data['members'].values():
             students.update(members)
@@ -305,7 +305,7 @@ class Lesson(metaclass=PoolMeta):
         cursor.execute(*query)
         periods = [{'id': i, 'start_date': start, 'end_date': end,
                 'state': state, 'year': year_name}
-            for i, start, end, state, year_name in cursor]
+            for i, start, end, state, year_name in cursor.fetchall()]
         with without_check_access():
             names = {p['id']: p['name'] for p in Period.read(
                     [p['id'] for p in periods], ['name'])}
@@ -330,7 +330,7 @@ class Lesson(metaclass=PoolMeta):
             cursor = Transaction().connection.cursor()
             cursor.execute(*member.select(member.student,
                     where=member.subgroup == subgroup_id))
-            students &= {s for s, in cursor}
+            students &= {s for s, in cursor.fetchall()}
         return students
 
     @classmethod
@@ -372,7 +372,7 @@ class Lesson(metaclass=PoolMeta):
                         lesson.teaching == teaching_id)
                     & (lesson.period == period_id)
                     & fields.SQL_OPERATORS['in'](mark.student, sub_ids)))
-            for student, weighted, weights, count in cursor:
+            for student, weighted, weights, count in cursor.fetchall():
                 stats[student]['average'] = _number(
                     weighted_average(weighted, weights))
                 stats[student]['count'] = count
@@ -381,7 +381,7 @@ class Lesson(metaclass=PoolMeta):
                     where=(grade.teaching == teaching_id)
                     & (grade.period == period_id)
                     & fields.SQL_OPERATORS['in'](grade.student, sub_ids)))
-            for student, proposed, value in cursor:
+            for student, proposed, value in cursor.fetchall():
                 stats[student]['proposed'] = proposed
                 stats[student]['grade'] = value
         return {str(k): v for k, v in stats.items()}
@@ -415,14 +415,14 @@ class Lesson(metaclass=PoolMeta):
             cursor.execute(*cls.attendees_query(
                     lambda lesson: fields.SQL_OPERATORS['in'](
                         lesson.id, sub_ids)))
-            for lesson_id, student_id in cursor:
+            for lesson_id, student_id in cursor.fetchall():
                 members[lesson_id].append(student_id)
             # Present is the default: only the absences and latenesses
             cursor.execute(*line.select(
                     line.lesson, line.student, line.attendance,
                     where=fields.SQL_OPERATORS['in'](line.lesson, sub_ids)
                     & (line.attendance != Null)))
-            for lesson_id, student_id, status in cursor:
+            for lesson_id, student_id, status in cursor.fetchall():
                 attendance[lesson_id][str(student_id)] = status
             cursor.execute(*task
                 .join(type_, condition=task.type == type_.id)
@@ -433,7 +433,7 @@ class Lesson(metaclass=PoolMeta):
                     order_by=[task.lesson, task.sequence.asc.nulls_first,
                         task.id]))
             for (lesson_id, task_id, type_id, code, name, weight, days,
-                    description) in cursor:
+                    description) in cursor.fetchall():
                 tasks[lesson_id].append({
                         'id': task_id, 'type': type_id, 'code': code,
                         'name': name, 'weight': _number(weight),
@@ -445,7 +445,7 @@ class Lesson(metaclass=PoolMeta):
                     mark.task, mark.student, mark.id, mark.value,
                     where=fields.SQL_OPERATORS['in'](mark.lesson, sub_ids)
                     & (mark.cancelled == Literal(False))))
-            for task_id, student_id, mark_id, value in cursor:
+            for task_id, student_id, mark_id, value in cursor.fetchall():
                 marks.setdefault(str(task_id), {})[str(student_id)] = [
                     mark_id, value]
         columns = []
@@ -492,7 +492,7 @@ class Lesson(metaclass=PoolMeta):
                 sqlite_apply_types(query, [None, 'DATE'])
             cursor.execute(*query)
             for (id_, date, number, state, topic, homework, teacher,
-                    timestamp, substitute) in cursor:
+                    timestamp, substitute) in cursor.fetchall():
                 heads.append({
                         'id': id_, 'date': _date(date), 'number': number,
                         'state': state, 'topic': topic or '',
@@ -621,7 +621,7 @@ class Lesson(metaclass=PoolMeta):
         cursor = Transaction().connection.cursor()
         cursor.execute(*line.select(line.student, line.id,
                 where=line.lesson == lesson.id))
-        line_of = dict(cursor)
+        line_of = dict(cursor.fetchall())
         by_value = defaultdict(list)
         to_create = []
         for student_id, value in attendance:
