@@ -31,7 +31,7 @@ from urllib.parse import quote, urlencode
 from genshi.template import MarkupTemplate
 from sql import Literal, Null
 from sql.conditionals import Coalesce
-from sql.functions import Extract
+from sql.functions import CurrentTimestamp, Extract
 
 from trytond import backend
 from trytond.i18n import gettext
@@ -516,6 +516,7 @@ class Lesson(metaclass=PoolMeta):
         the page read it goes in the context's ``_timestamp``."""
         pool = Pool()
         Mark = pool.get('school.mark')
+        Line = pool.get('school.lesson.attendance')
         check_staff()
         lessons = cls.search([('id', '=', int(lesson_id))])
         if not lessons:
@@ -539,11 +540,27 @@ class Lesson(metaclass=PoolMeta):
                             } for t in changes['tasks']])]
         attendance = changes.get('attendance') or []
         marks = changes.get('marks') or []
-        if attendance or marks or values:
+        if values or ((attendance or marks)
+                and lesson.id not in cls.taught_ids([lesson])):
             values['lines'] = cls._grid_line_actions(lesson, attendance)
             # Through the lesson's own write: its checks, its filler, its
             # stale-write check and the lines' checks
             cls.write([lesson], values)
+        elif attendance or marks:
+            # Cells only, of a lesson the user teaches or substitutes for:
+            # the lesson filled as its write would fill it, then the lines
+            # through their own write and its checks (and the marks below
+            # through theirs)
+            cls._grid_fill(lesson)
+            to_write = []
+            for action, *args in cls._grid_line_actions(lesson, attendance):
+                if action == 'write':
+                    ids, line_values = args
+                    to_write.extend([Line.browse(ids), line_values])
+                else:
+                    Line.create([dict(v, lesson=lesson_id) for v in args[0]])
+            if to_write:
+                Line.write(*to_write)
         created = []
         if marks:
             for task_id, student_id, value in marks:
@@ -609,6 +626,29 @@ class Lesson(metaclass=PoolMeta):
             raise LessonError(gettext(
                     'school_ejournal.msg_grid_stale',
                     lesson=lesson.rec_name))
+
+    @classmethod
+    def _grid_fill(cls, lesson):
+        """Stamp the lesson filled by the user now and move its timestamp,
+        as its write does when its lines are written (one UPDATE, which
+        also holds the lesson's row until the batch commits, so that two
+        batches of one lesson are made one after the other and the later
+        one is refused as stale); refuse a lesson of a later day"""
+        pool = Pool()
+        Date = pool.get('ir.date')
+        if lesson.date > Date.today():
+            raise LessonError(gettext(
+                    'school_ejournal.msg_lesson_future',
+                    lesson=lesson.rec_name))
+        transaction = Transaction()
+        table = cls.__table__()
+        values = cls.preprocess_values('write', {'lines': []})
+        transaction.connection.cursor().execute(*table.update(
+                [table.filled_at, table.filled_by,
+                    table.write_uid, table.write_date],
+                [values['filled_at'], values['filled_by'],
+                    transaction.user, CurrentTimestamp()],
+                where=table.id == lesson.id))
 
     @classmethod
     def _grid_line_actions(cls, lesson, attendance):
