@@ -239,6 +239,8 @@ class LessonAttendance(
         checked = (Lesson._lines_checked() or set()) & set(lessons)
         Lesson.check_period_open(
             [l for i, l in lessons.items() if i not in checked])
+        if mode in {'create', 'write'}:
+            cls._check_not_later(set(lessons) - checked)
         if not external:
             return
         if mode in {'create', 'delete'}:
@@ -259,6 +261,28 @@ class LessonAttendance(
                     raise AccessError(gettext(
                             'school_ejournal.msg_attendance_reason_only',
                             line=line.rec_name))
+
+    @classmethod
+    def _check_not_later(cls, lesson_ids):
+        """Refuse attendance of a lesson of a later day, as the lesson's
+        own write does (one query)"""
+        pool = Pool()
+        Lesson = pool.get('school.lesson')
+        Date = pool.get('ir.date')
+        if not lesson_ids:
+            return
+        lesson = Lesson.__table__()
+        cursor = Transaction().connection.cursor()
+        today = Date.today()
+        for sub_ids in grouped_slice(sorted(lesson_ids), MAX_QUERY_PARAMS):
+            cursor.execute(*lesson.select(lesson.id,
+                    where=fields.SQL_OPERATORS['in'](lesson.id, list(sub_ids))
+                    & (lesson.date > today), limit=1))
+            row = cursor.fetchone()
+            if row:
+                raise LessonError(gettext(
+                        'school_ejournal.msg_lesson_future',
+                        lesson=Lesson(row[0]).rec_name))
 
     @classmethod
     def validate_fields(cls, lines, field_names):

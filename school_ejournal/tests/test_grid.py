@@ -572,7 +572,8 @@ def test_queries_of_cell_save_and_grid_load(school):
 def test_cells_fill_the_lesson(school):
     """A batch of cells only, written through the lines' own write, stamps
     the lesson filled by the teacher and moves its timestamp (so another
-    tab's save is stale); a lesson of a later day takes no attendance"""
+    tab's save is stale); a lesson of a later day takes no attendance,
+    from the grid or through the lines' API"""
     students = school['students']
     teaching = school['teachings']['5А math'].id
     today = dt.date.today()
@@ -606,6 +607,15 @@ def test_cells_fill_the_lesson(school):
             call('grid_save', later, {
                     'attendance': [[students['Вера'].id, 'absent']],
                     })
+        Transaction().rollback()
+        assert message_pattern('school_ejournal.msg_lesson_future').match(
+            future.value.message)
+    with as_user(school, 'klass'):
+        # Nor through the lines' own API, as a hostile client would try
+        with pytest.raises(Exception) as future:
+            call('create', [{'lesson': later, 'student': students['Вера'].id,
+                        'attendance': 'absent'}],
+                model='school.lesson.attendance')
         Transaction().rollback()
         assert message_pattern('school_ejournal.msg_lesson_future').match(
             future.value.message)
