@@ -132,6 +132,15 @@ def task_type_id(code):
     return type_.id
 
 
+def new_lessons(teaching, days):
+    "Plan lessons of the teaching on [(date, number)]; return their ids"
+    with Transaction().start(DB_NAME, 0):
+        Lesson = Pool().get('school.lesson')
+        return [l.id for l in Lesson.create([{
+                        'teaching': teaching, 'date': date, 'number': number,
+                        } for date, number in days])]
+
+
 def names(data):
     return [s['name'].split()[1] for s in data['students']]
 
@@ -519,12 +528,7 @@ def test_queries_of_cell_save_and_grid_load(school):
     students = school['students']
     teaching = school['teachings']['5А math'].id
     today = dt.date.today()
-    with Transaction().start(DB_NAME, 0):
-        Lesson = Pool().get('school.lesson')
-        first, second = Lesson.create([{
-                    'teaching': teaching, 'date': today, 'number': number,
-                    } for number in [6, 7]])
-        first, second = first.id, second.id
+    first, second = new_lessons(teaching, [(today, 6), (today, 7)])
 
     def load():
         queries = []
@@ -577,14 +581,9 @@ def test_cells_fill_the_lesson(school):
     students = school['students']
     teaching = school['teachings']['5А math'].id
     today = dt.date.today()
-    with Transaction().start(DB_NAME, 0):
-        Lesson = Pool().get('school.lesson')
-        held, later = Lesson.create([{
-                    'teaching': teaching, 'date': date, 'number': number,
-                    } for date, number in [
-                    (today - dt.timedelta(days=1), 2),
-                    (today + dt.timedelta(days=1), 1)]])
-        held, later = held.id, later.id
+    held, later = new_lessons(teaching, [
+            (today - dt.timedelta(days=1), 2),
+            (today + dt.timedelta(days=1), 1)])
     with as_user(school, 'klass'):
         lesson = call('grid_save', held, {'hold': True})['lesson']
     with as_user(school, 'klass'):
