@@ -51,8 +51,8 @@ import itertools
 
 from trytond import backend, config
 from trytond.cache import Cache
-from trytond.pool import Pool, PoolMeta
 from trytond.model import fields
+from trytond.pool import Pool, PoolMeta
 from trytond.tools import grouped_slice
 from trytond.transaction import Transaction
 
