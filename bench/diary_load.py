@@ -261,14 +261,18 @@ def make_teachers(port, database, count, seed=1):
     conn = database.connect()
     cursor = conn.cursor()
     day = school_day(database, cursor)
-    cursor.execute(sql('SELECT l.id, l.class_, u.login FROM school_lesson l '
+    # (the classes of levels without marks, the first, get none)
+    cursor.execute(sql('SELECT l.id, l.class_, v.marks, u.login '
+            'FROM school_lesson l '
+            'JOIN school_class c ON c.id = l.class_ '
+            'JOIN school_level v ON v.id = c.level '
             'JOIN "res_user-company_employee" r ON r.employee = l.teacher '
             'JOIN res_user u ON u.id = r."user" '
             "WHERE l.date = %s AND l.state != 'cancelled' AND u.active "
             'ORDER BY l.id'), (day,))
     by_login = {}
-    for lesson_id, class_id, login in cursor.fetchall():
-        by_login.setdefault(login, []).append((lesson_id, class_id))
+    for lesson_id, class_id, marks, login in cursor.fetchall():
+        by_login.setdefault(login, []).append((lesson_id, class_id, marks))
     cursor.execute(sql("SELECT db_id FROM ir_model_data WHERE "
             "module = 'school_ejournal' AND fs_id = %s"),
         ('task_type_independent',))
@@ -285,7 +289,7 @@ def make_teachers(port, database, count, seed=1):
     for login in logins:
         client = Client(port, database.name, login, compressed=True)
         lessons = []
-        for lesson_id, class_id in by_login[login]:
+        for lesson_id, class_id, marks in by_login[login]:
             cursor.execute(sql('SELECT COUNT(*) FROM school_lesson_task '
                     'WHERE lesson = %s'), (lesson_id,))
             tasks, = cursor.fetchone()
@@ -312,7 +316,8 @@ def make_teachers(port, database, count, seed=1):
                     'timestamp': result['lesson']['timestamp'],
                     'attendance': {str(s): a for s, a in students.items()},
                     'free': [[t, s] for t in task_ids for s in students
-                        if (t, s) not in marked and not students[s]],
+                        if marks and (t, s) not in marked
+                        and not students[s]],
                     })
             classes.add(class_id)
         teachers.append({

@@ -69,7 +69,7 @@ if TEACHERS and WRITES:
         def on_start(self):
             teacher = TEACHERS[next(_teacher) % len(TEACHERS)]
             self.lessons = teacher['lessons']
-            self.context = teacher['context']
+            self.rpc_context = teacher['context']
             self.headers = {'Content-Type': 'application/json',
                 'Authorization': teacher['auth']}
             self.counter = 0
@@ -90,7 +90,7 @@ if TEACHERS and WRITES:
                 attendance[student] = value
                 changes = {'attendance': [[int(student), value]]}
             self.counter += 1
-            context = dict(self.context, _timestamp={
+            context = dict(self.rpc_context, _timestamp={
                     'school.lesson,%s' % lesson['id']: lesson['timestamp']})
             body = json.dumps({'id': self.counter,
                     'method': 'model.school.lesson.grid_save',
