@@ -260,8 +260,8 @@ def new_lesson(school, teaching, date, number):
 
 
 def test_mark_keeps_other_classes(school, father, page_cache):
-    """A teacher's mark in 5А shows on the next page of a 5А parent, while
-    the kept page of a 6А parent stays kept (and right)"""
+    """A teacher's mark and absence in 5А show on the next page of a 5А
+    parent, while the kept page of a 6А parent stays kept (and right)"""
     from proteus import Model
 
     from school_ejournal.tests.tools import task_type
@@ -285,9 +285,10 @@ def test_mark_keeps_other_classes(school, father, page_cache):
         lesson.topic = 'Decimals'
         lesson.tasks.new(type=task_type('Д'))
         lesson.save()
-        line, = [l for l in lesson.lines
-            if l.student.id == school['students']['Анна'].id]
-        line.mark = '4'
+        lines = {l.student.id: l for l in lesson.lines}
+        lines[school['students']['Анна'].id].mark = '4'
+        # An absence (with its notice to the parents in the outbox) too
+        lines[school['students']['Вера'].id].attendance = 'absent'
         lesson.save()
     as_user(school, 'klass', mark)
 
