@@ -358,3 +358,35 @@ def test_subject_name_clears_all(school, father, page_cache):
             assert 'Arithmetic' in page
     finally:
         as_user(school, 'sysadmin', lambda: rename(before))
+
+
+def test_grid_save_keeps_other_classes(school, father, page_cache):
+    """The grid page's save (what teachers do all day) of an absence in a
+    5А lesson shows on the 5А parent's next page and leaves the 6А parent's
+    page kept"""
+    import json
+
+    from proteus import Model
+    from proteus.config import get_config
+    lesson_id = new_lesson(school, '5А math', dt.date.today(), 4)
+    anna = school['students']['Анна'].id
+    mother, url_a, father_, url_b = two_families(school)
+
+    def save(changes):
+        Lesson = Model.get('school.lesson')
+        return json.loads(Lesson.grid_save(lesson_id, changes,
+                get_config().context))
+    as_user(school, 'klass', lambda: save({'hold': True}))
+    page_a, _ = read(mother, url_a)
+    page_b, _ = read(father_, url_b)
+    assert read(mother, url_a) == (page_a, True)
+    assert read(father_, url_b) == (page_b, True)
+
+    # One cell: Анна absent
+    result = as_user(school, 'klass', lambda: save({
+                'attendance': [[anna, 'absent']]}))
+    assert result['partial'] and result['lesson']['id'] == lesson_id
+    page, kept = read(mother, url_a)
+    assert not kept
+    assert page != page_a and page == rendered(mother, url_a)
+    assert read(father_, url_b) == (page_b, True)
