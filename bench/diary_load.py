@@ -8,7 +8,7 @@ week pages, on the production arrangement.
         --private-postgresql .var/bench/pg --students 1000 [--reuse] \\
         [--users 50] [--duration 60] [--workers 2] [--threads 1] \\
         [--no-update] [--page-cache auto|True|False] [--warm ROUNDS] \\
-        [--pace SECONDS]
+        [--pace SECONDS] [--writes-per-second R [--teachers N]]
 
 The demo school (bench/common.py) with school_ejournal_messaging activated;
 N parents get a login (bench/diary_parents.py); gunicorn serves trytond
@@ -23,12 +23,23 @@ ask for some 110 pages a second, so the p95 is the page's time and not a
 queue of users who never pause).  Prints pages/s, p50/p95
 of the week page, errors, the load average and the CPU time taken during
 the run by the gunicorn workers, PostgreSQL, locust and the whole machine.
+
+A school day (--writes-per-second R): during the parents' run, --teachers
+teachers (their own logins, signed in over JSON-RPC beforehand) save
+attendance and marks of their own lessons of the server's day (the last
+day up to today with lessons: each lesson held, with a task, untimed,
+first) as the grid page does (`model.school.lesson.grid_save` with the
+lesson's `_timestamp`), R saves a second in all (locust's
+constant_throughput), each of a random lesson of the teacher, so of a
+random class: half an absence set or taken back, half a new mark.  Prints
+the saves done with their p50/p95 and errors too.
 """
 import csv
 import datetime as dt
 import http.client
 import json
 import os
+import random
 import re
 import resource
 import subprocess
@@ -39,8 +50,8 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from common import (
-    DAYS_BACK, PASSWORD, VENV_BIN, WORK, Database, free_port, parser, say,
-    wait_port)
+    DAYS_BACK, PASSWORD, VENV_BIN, WORK, Client, Database, _default, free_port,
+    parser, say, wait_port)
 
 MODULE = 'school_ejournal_messaging'
 HERE = Path(__file__).resolve().parent
@@ -230,6 +241,102 @@ def warm(port, database, sessions, rounds):
         % (len(urls), rounds, time.monotonic() - start))
 
 
+def school_day(database, cursor):
+    "The server's day of lessons: the last day up to today with lessons"
+    cursor.execute(database.sql("SELECT MAX(date) FROM school_lesson "
+            "WHERE date <= %s AND state != 'cancelled'"), (dt.date.today(),))
+    day, = cursor.fetchone()
+    if isinstance(day, str):
+        day = dt.date.fromisoformat(day)
+    return day
+
+
+def make_teachers(port, database, count, seed=1):
+    """Sign in `count` teachers with lessons on the server's day (at random,
+    as their own users over JSON-RPC) and make each of their lessons of the
+    day ready for the grid's saves as a teacher does at its start: held,
+    with a task (untimed); write for locust their sessions and lessons
+    (students, tasks, the cells without a mark, the lesson's timestamp)"""
+    sql = database.sql
+    conn = database.connect()
+    cursor = conn.cursor()
+    day = school_day(database, cursor)
+    # (the classes of levels without marks, the first, get none)
+    cursor.execute(sql('SELECT l.id, l.class_, v.marks, u.login '
+            'FROM school_lesson l '
+            'JOIN school_class c ON c.id = l.class_ '
+            'JOIN school_level v ON v.id = c.level '
+            'JOIN "res_user-company_employee" r ON r.employee = l.teacher '
+            'JOIN res_user u ON u.id = r."user" '
+            "WHERE l.date = %s AND l.state != 'cancelled' AND u.active "
+            'ORDER BY l.id'), (day,))
+    by_login = {}
+    for lesson_id, class_id, marks, login in cursor.fetchall():
+        by_login.setdefault(login, []).append((lesson_id, class_id, marks))
+    cursor.execute(sql("SELECT db_id FROM ir_model_data WHERE "
+            "module = 'school_ejournal' AND fs_id = %s"),
+        ('task_type_independent',))
+    task_type, = cursor.fetchone()
+    conn.commit()
+    logins = sorted(by_login)
+    random.Random(seed).shuffle(logins)
+    logins = logins[:count]
+    if len(logins) < count:
+        raise SystemExit('bench: %d teachers with lessons on %s, %d asked'
+            % (len(logins), day, count))
+    teachers = []
+    classes = set()
+    for login in logins:
+        client = Client(port, database.name, login, compressed=True)
+        lessons = []
+        for lesson_id, class_id, marks in by_login[login]:
+            cursor.execute(sql('SELECT COUNT(*) FROM school_lesson_task '
+                    'WHERE lesson = %s'), (lesson_id,))
+            tasks, = cursor.fetchone()
+            conn.commit()
+            changes = {'hold': True}
+            if not tasks:
+                changes['tasks'] = [{'type': task_type}]
+            result = client.call('model.school.lesson.grid_save', lesson_id,
+                changes, client.context)
+            cursor.execute(sql('SELECT student, attendance FROM '
+                    'school_lesson_attendance WHERE lesson = %s'),
+                (lesson_id,))
+            students = dict(cursor.fetchall())
+            cursor.execute(sql('SELECT id FROM school_lesson_task '
+                    'WHERE lesson = %s ORDER BY id'), (lesson_id,))
+            task_ids = [t for t, in cursor.fetchall()]
+            cursor.execute(sql('SELECT task, student FROM school_mark WHERE '
+                    'lesson = %s AND NOT cancelled'), (lesson_id,))
+            marked = set(cursor.fetchall())
+            conn.commit()
+            lessons.append({
+                    'id': lesson_id,
+                    'class': class_id,
+                    'timestamp': result['lesson']['timestamp'],
+                    'attendance': {str(s): a for s, a in students.items()},
+                    'free': [[t, s] for t in task_ids for s in students
+                        if marks and (t, s) not in marked
+                        and not students[s]],
+                    })
+            classes.add(class_id)
+        teachers.append({
+                'login': login,
+                'auth': client.auth,
+                'context': json.loads(json.dumps(client.context,
+                        default=_default)),
+                'lessons': lessons,
+                })
+        client.connection.close()
+    conn.close()
+    out = WORK / ('%s-teachers.json' % database.name)
+    out.write_text(json.dumps(teachers))
+    say('%d teachers signed in, %d of their lessons of %s held (%d '
+        'classes) for the saves (untimed)' % (len(teachers),
+            sum(len(t['lessons']) for t in teachers), day, len(classes)))
+    return out
+
+
 def weeks():
     "The Monday of the demo's day and of the three weeks before"
     day = dt.date.today() - dt.timedelta(days=DAYS_BACK)
@@ -238,17 +345,22 @@ def weeks():
         for k in range(4)]
 
 
-def run_locust(port, database, families, users, duration, pace=0):
+def run_locust(port, database, families, users, duration, pace=0,
+        teachers=None, writes=0):
     prefix = WORK / ('locust-%s' % database.name)
     env = dict(os.environ, DIARY_DATABASE=database.name,
         DIARY_FAMILIES=str(families), DIARY_WEEKS=','.join(weeks()),
         DIARY_PASSWORD=PASSWORD, DIARY_PACE=str(pace))
+    if teachers and writes:
+        env.update(DIARY_TEACHERS=str(teachers), DIARY_WRITES=str(writes))
+        users += len(json.loads(Path(teachers).read_text()))
     env.pop('PYTHONOPTIMIZE', None)
     locust = VENV_BIN / 'locust'
     if not locust.exists():
         raise SystemExit("bench: locust missing: .venv/bin/pip install "
             "-e '.[bench]'")
-    say('locust: %d users for %d s' % (users, duration))
+    say('locust: %d users for %d s%s' % (users, duration,
+            ' (%s saves a second)' % writes if writes else ''))
     result = subprocess.run([str(locust), '-f',
             str(HERE / 'diary_locustfile.py'), '--headless',
             '-u', str(users), '-r', str(users), '-t', '%ds' % duration,
@@ -281,6 +393,13 @@ def main():
     p.add_argument('--pace', type=float, default=0, metavar='SECONDS',
         help="each parent reads a page every SECONDS at most (default 0: "
         "without pause)")
+    p.add_argument('--writes-per-second', type=float, default=0,
+        metavar='R', help="a school day: teachers save attendance and "
+        "marks of their lessons, R saves a second in all, during the "
+        "parents' run (default 0: none)")
+    p.add_argument('--teachers', type=int, default=10,
+        help="with --writes-per-second: how many teachers save "
+        "(default 10)")
     p.add_argument('--no-update', action='store_true',
         help="with --reuse: the module is already activated and up to "
         "date (skips trytond-admin -u, about a minute)")
@@ -294,6 +413,9 @@ def main():
         args.page_cache)
     try:
         sessions = sign_in_all(port, database, families)
+        teachers = None
+        if args.writes_per_second:
+            teachers = make_teachers(port, database, args.teachers)
         if args.warm:
             warm(port, database, sessions, args.warm)
         before = os.getloadavg()
@@ -305,7 +427,7 @@ def main():
             machine_seconds())
         start = time.monotonic()
         stats, result = run_locust(port, database, sessions, args.users,
-            args.duration, args.pace)
+            args.duration, args.pace, teachers, args.writes_per_second)
         elapsed = time.monotonic() - start
         load = os.getloadavg()
         cpu_after = (cpu_seconds(process.pid),
@@ -326,12 +448,26 @@ def main():
             ', warmed %d rounds' % args.warm if args.warm else '')
         + (', a page every %.2f s a parent (%.0f pages/s asked)' % (
                 args.pace, args.users / args.pace) if args.pace else
-            ', without pause'))
+            ', without pause')
+        + (', %s teachers\' saves a second asked' % args.writes_per_second
+            if args.writes_per_second else ''))
     print('week page    n=%s  %.1f pages/s  p50 %s ms  p95 %s ms  '
         'p99 %s ms  max %.0f ms  errors %s' % (
             week['Request Count'], float(week['Requests/s']),
             week['50%'], week['95%'], week['99%'],
             float(week['Max Response Time']), week['Failure Count']))
+    save = stats.get('teacher save')
+    if args.writes_per_second:
+        if not save:
+            raise SystemExit('bench: no teacher saved')
+        print('teacher save n=%s  %.2f saves/s  p50 %s ms  p95 %s ms  '
+            'p99 %s ms  max %.0f ms  errors %s' % (
+                save['Request Count'], float(save['Requests/s']),
+                save['50%'], save['95%'], save['99%'],
+                float(save['Max Response Time']), save['Failure Count']))
+        failures = WORK / ('locust-%s_failures.csv' % database.name)
+        if int(save['Failure Count']) and failures.exists():
+            sys.stderr.write(failures.read_text()[-2000:])
     print('load average before the run %.2f %.2f %.2f, after it (1, 5, '
         '15 min): %.2f %.2f %.2f; run %.0f s' % (*before, *load, elapsed))
     ru0, ru1 = cpu_before[2], cpu_after[2]

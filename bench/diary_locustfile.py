@@ -7,13 +7,22 @@ session cookie), reading the week pages of own children, one of
 DIARY_WEEKS (Mondays, comma separated) at random, without pause or, with
 DIARY_PACE, one page every DIARY_PACE seconds at most.
 
-A page that is not 200 or not the child's week counts as an error."""
+A page that is not 200 or not the child's week counts as an error.
+
+With DIARY_TEACHERS (made by diary_load.py: each teacher's JSON-RPC
+session, context and lessons of the day, held, with their students, tasks
+and cells without a mark) and DIARY_WRITES (saves a second in all), one
+user per teacher saves, as the grid page does, a batch of one cell of a
+random lesson of his: half the time a new mark in a free cell of a
+student present, else an absence set or taken back
+(`model.school.lesson.grid_save` with the lesson's `_timestamp`, which the
+answer renews).  A save answered with an error counts as an error."""
 import itertools
 import json
 import os
 import random
 
-from locust import constant, constant_pacing, task
+from locust import constant, constant_pacing, constant_throughput, task
 from locust.contrib.fasthttp import FastHttpUser
 
 DATABASE = os.environ['DIARY_DATABASE']
@@ -43,3 +52,57 @@ class Parent(FastHttpUser):
                 response.failure('HTTP %s' % response.status_code)
             elif 'class="weeks"' not in (response.text or ''):
                 response.failure('not a week page')
+
+
+TEACHERS = (json.load(open(os.environ['DIARY_TEACHERS']))
+    if os.environ.get('DIARY_TEACHERS') else [])
+WRITES = float(os.environ.get('DIARY_WRITES') or 0)
+RPC = '/%s/rpc/' % DATABASE
+VALUES = ['5', '4', '4', '3', '5', '4', '3', '2']
+_teacher = itertools.count()
+
+if TEACHERS and WRITES:
+    class Teacher(FastHttpUser):
+        fixed_count = len(TEACHERS)
+        wait_time = constant_throughput(WRITES / len(TEACHERS))
+
+        def on_start(self):
+            teacher = TEACHERS[next(_teacher) % len(TEACHERS)]
+            self.lessons = teacher['lessons']
+            self.rpc_context = teacher['context']
+            self.headers = {'Content-Type': 'application/json',
+                'Authorization': teacher['auth']}
+            self.counter = 0
+
+        @task
+        def save(self):
+            lesson = random.choice(self.lessons)
+            attendance = lesson['attendance']
+            free = [f for f in lesson['free'] if not attendance[str(f[1])]]
+            if free and random.random() < 0.5:
+                task_id, student = random.choice(free)
+                lesson['free'].remove([task_id, student])
+                changes = {'marks': [[task_id, student,
+                            random.choice(VALUES)]]}
+            else:
+                student = random.choice(list(attendance))
+                value = None if attendance[student] else 'absent'
+                attendance[student] = value
+                changes = {'attendance': [[int(student), value]]}
+            self.counter += 1
+            context = dict(self.rpc_context, _timestamp={
+                    'school.lesson,%s' % lesson['id']: lesson['timestamp']})
+            body = json.dumps({'id': self.counter,
+                    'method': 'model.school.lesson.grid_save',
+                    'params': [lesson['id'], changes, context]})
+            with self.client.post(RPC, data=body, headers=self.headers,
+                    name='teacher save', catch_response=True) as response:
+                if response.status_code != 200:
+                    response.failure('HTTP %s' % response.status_code)
+                    return
+                answer = response.json()
+                if answer.get('error'):
+                    response.failure(str(answer['error'])[:200])
+                    return
+                result = json.loads(answer['result'])
+                lesson['timestamp'] = result['lesson']['timestamp']

@@ -5,36 +5,71 @@
 
 A week page is the same bytes for the same session (its user and CSRF
 token), child, week, school day and language until something it shows
-changes.  The rendered body is kept in a trytond Cache keyed by these, and
-the whole cache is cleared when a record of any model the page depends on
-is created, written or deleted (CLEARING below: the journal, the family,
-the users, their groups, the record rules and access rights).  trytond
-clears a cache in every worker when the transaction that cleared it
-commits: at once with `[cache] clean_timeout = 0` on PostgreSQL (LISTEN /
-NOTIFY), which is why the cache is on by default only there; a transaction
-started before a clear never fills the shared cache (trytond's
-MemoryCache keeps what it sets apart), so no page read before a teacher's
-change is kept after it.
+changes.  The rendered body is kept in a trytond Cache keyed by these
+(`school_diary.week_page`, one LRU of pages per worker), with the classes
+whose lessons it may show and the generation of each of these classes
+when it was rendered.
+
+The classes of a page are those of every enrolment of the child: the week
+page shows only lessons of a class the child is enrolled in (Diary.week
+searches `class_.enrolments.student`), with their lines and marks.  The
+generation of a class lives in one of SHARDS trytond Caches
+(`school_diary.week_page.00` … `.31`, the class id modulo SHARDS): a
+create, write or delete of a lesson, an attendance line, a mark or a
+lesson's task (JOURNAL) clears the shards of the classes of the records
+touched (one query for all of them; a write that may take a record to
+another lesson, class or date clears the shards of the classes before too),
+and a page is answered only while each of its classes still has the
+generation it was rendered with.  A teacher's save thus forgets the pages
+of the children of her class (and of the classes sharing its shard), not
+the others.  A create, write or delete of any other model the page depends
+on (CLEARING: the calendar, subjects, classes, enrolments, the family, the
+users, their groups, the record rules and access rights) clears the pages
+themselves: every page is forgotten.
+
+trytond clears a cache in every worker when the transaction that cleared
+it commits: at once with `[cache] clean_timeout = 0` on PostgreSQL
+(LISTEN / NOTIFY, by the cache's name), which is why the cache is on by
+default only there.  A transaction started before a clear of a cache
+reads and fills a copy of its own (trytond's MemoryCache), so a page read
+before a teacher's change is never kept after it: its body may be kept,
+but with a generation its shard never holds (generations are numbered
+once per worker), and it is never answered.
 
 The session is found, its user set and the user's access checked before the
 cache is looked up (routes.signed_in), as for every page: a signed-out or
-expired session never reaches a kept page.
+expired session never reaches a kept page.  The classes of a child are read
+only once the page was rendered for him, i.e. after the rules let the user
+read the child.
 
 `[school_diary] page_cache`: `auto` (default: on where every worker hears a
 clear at once), `True` or `False`.  Its size: `[cache]
 school_diary.week_page` (pages per worker, default trytond's `[cache]
-default`, 1024).
+default`, 1024); the shards hold one number per class.
 """
-from trytond import config
+import itertools
+
+from trytond import backend, config
 from trytond.cache import Cache
-from trytond.pool import PoolMeta
+from trytond.model import fields
+from trytond.pool import Pool, PoolMeta
+from trytond.tools import grouped_slice
 from trytond.transaction import Transaction
 
 _pages = Cache('school_diary.week_page', context=False)
 
+# The generation of each class, in SHARDS caches cleared by name
+SHARDS = 32
+_shards = tuple(Cache('school_diary.week_page.%02d' % i, context=False)
+    for i in range(SHARDS))
+# Numbered once per worker: a generation set in a transaction's own copy of
+# a shard (started before the shard's clear) is never that of the shard
+_generations = itertools.count(1)
+
 # Every model whose records a week page shows or whose records decide what
 # the signed-in user may read (tests/test_diary_cache.py checks that every
-# table a week page reads is one of theirs or of NOT_CLEARING)
+# table a week page reads is one of theirs or of NOT_CLEARING); those of
+# JOURNAL clear the pages of their classes only, the others every page
 CLEARING = [
     # the journal
     'school.lesson', 'school.lesson.attendance', 'school.mark',
@@ -58,6 +93,16 @@ CLEARING = [
     'ir.translation',
     ]
 
+# The records of a lesson, written all day by teachers: {model: the fields
+# whose change may take a record to another class (or lesson, or date)}
+JOURNAL = {
+    'school.lesson': frozenset({
+            'teaching', 'class_', 'subgroup', 'date', 'company'}),
+    'school.lesson.attendance': frozenset({'lesson', 'student'}),
+    'school.mark': frozenset({'task', 'lesson', 'student'}),
+    'school.lesson.task': frozenset({'lesson'}),
+    }
+
 # The models a week page reads that need not clear it: the session is in
 # the key (its user and CSRF token never change); trytond's own tables of
 # languages, messages, modules and settings change with an update of the
@@ -80,19 +125,61 @@ def enabled():
         and Transaction().database.has_channel())
 
 
+def shard(class_id):
+    "The cache holding the generation of the class"
+    return _shards[class_id % SHARDS]
+
+
+def generation(class_id):
+    "The generation of the class's pages, a new one after a clear"
+    cache = shard(class_id)
+    number = cache.get(class_id)
+    if number is None:
+        number = cache.set(class_id, next(_generations))
+    return number
+
+
 def kept(key):
-    "The kept body of the page of the key, or None"
-    return _pages.get(key)
+    """The kept body of the page of the key, or None (also when one of
+    its classes changed since)"""
+    entry = _pages.get(key)
+    if entry is None:
+        return None
+    classes, generations, body = entry
+    for class_id, number in zip(classes, generations):
+        if shard(class_id).get(class_id) != number:
+            return None
+    return body
 
 
-def keep(key, body):
-    "Keep the body (bytes) of the page of the key"
-    _pages.set(key, body)
+def classes_of(student_id):
+    "The ids of the classes the student is or was enrolled in"
+    Enrolment = Pool().get('school.enrolment')
+    enrolment = Enrolment.__table__()
+    cursor = Transaction().connection.cursor()
+    cursor.execute(*enrolment.select(enrolment.class_,
+            where=enrolment.student == student_id,
+            group_by=[enrolment.class_]))
+    return tuple(sorted(c for c, in cursor))
+
+
+def keep(key, student_id, body):
+    """Keep the body (bytes) of the page of the key, of the student's
+    classes (run after the page was rendered for the student)"""
+    classes = classes_of(student_id)
+    _pages.set(key, (classes, tuple(generation(c) for c in classes), body))
 
 
 def clear():
     "Forget every kept page (when the transaction commits, in all workers)"
     _pages.clear()
+
+
+def clear_classes(class_ids):
+    """Forget the kept pages of the classes (and of the classes of their
+    shards; when the transaction commits, in all workers)"""
+    for index in sorted({c % SHARDS for c in class_ids if c is not None}):
+        _shards[index].clear()
 
 
 class ClearPages:
@@ -105,9 +192,51 @@ class ClearPages:
         clear()
 
 
+class ClearClassPages:
+    """Forget the kept week pages of the classes of the lessons of the
+    records that change"""
+    __slots__ = ()
+
+    @classmethod
+    def diary_classes(cls, records):
+        "The ids of the classes of the records' lessons, in one query a slice"
+        pool = Pool()
+        Lesson = pool.get('school.lesson')
+        lesson = Lesson.__table__()
+        cursor = Transaction().connection.cursor()
+        if cls.__name__ == 'school.lesson':
+            table, query = lesson, lesson
+        else:
+            table = cls.__table__()
+            query = table.join(lesson, condition=table.lesson == lesson.id)
+        classes = set()
+        for sub_ids in grouped_slice(
+                [r.id for r in records], backend.MAX_QUERY_PARAMS):
+            cursor.execute(*query.select(lesson.class_,
+                    where=fields.SQL_OPERATORS['in'](table.id, list(sub_ids)),
+                    group_by=[lesson.class_]))
+            classes.update(c for c, in cursor)
+        return classes
+
+    @classmethod
+    def on_write(cls, records, values):
+        callbacks = super().on_write(records, values)
+        if values.keys() & JOURNAL[cls.__name__]:
+            # The classes before the write: the record may leave them
+            clear_classes(cls.diary_classes(records))
+        return callbacks
+
+    @classmethod
+    def on_modification(cls, mode, records, field_names=None):
+        super().on_modification(mode, records, field_names=field_names)
+        # After a create or a write, before a delete
+        clear_classes(cls.diary_classes(records))
+
+
 def _clearing(name):
     return PoolMeta('ClearPages_%s' % name.replace('.', '_').replace('-', '_'),
-        (ClearPages,), {'__name__': name, '__module__': __name__})
+        (ClearClassPages if name in JOURNAL else ClearPages,),
+        {'__name__': name, '__module__': __name__})
 
 
 # One class per model, registered by tryton.cfg

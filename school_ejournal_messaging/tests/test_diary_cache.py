@@ -2,22 +2,25 @@
 # level of this repository contains the full copyright notices and license
 # terms.
 """The kept week pages (diary_cache): the same bytes as a page rendered
-anew, per session, and a teacher's change shows on the parent's next page.
+anew, per session, and a teacher's change shows on the parent's next page
+while the kept pages of the other classes stay kept.
 
 The pages are read through trytond's WSGI application as the parent signed
 in through the form; the teacher changes the lesson through the client
 library as her own user (proteus, the same process: trytond clears the
 cache when her transaction commits)."""
+import datetime as dt
 import re
 
 import pytest
 from werkzeug.test import Client
 
+from school_ejournal.tests.clock import travel
 from trytond.protocols.wrappers import Response
 from trytond.wsgi import app
 
 from . import test_diary
-from .test_diary import BASE, counted_queries, csrf_of, sign_in, text
+from .test_diary import BASE, PASSWORD, counted_queries, csrf_of, sign_in, text
 
 # The school of test_diary.py (a database of this module's own)
 school = test_diary.school
@@ -179,3 +182,211 @@ def test_every_table_read_clears(school):
     missing = {t: m for t, m in read.items()
         if not m & set(CLEARING + NOT_CLEARING)}
     assert not missing, missing
+
+
+@pytest.fixture(scope='module')
+def father(school):
+    "Глеб's father (6А) with a login: the parent of another class"
+    from proteus import Model
+
+    from school_ejournal.tests.tools import create_user
+    with travel():
+        Parent = Model.get('school.parent')
+        user = create_user('otets', ['parent'],
+            company=school['company'])
+        user.password = PASSWORD
+        user.save()
+        father = Parent(last_name='Смирнов', first_name='Пётр', user=user)
+        father.children.new(student=school['students']['Глеб'],
+            relation='father')
+        father.save()
+    return father
+
+
+def read(client, url):
+    """Return the page and whether it was the kept one (answered in
+    KEPT_PAGE_QUERIES queries at most: a page rendered takes three times
+    as many)"""
+    with counted_queries() as queries:
+        response = client.get(url)
+    assert response.status_code == 200
+    return text(response), len(queries) <= KEPT_PAGE_QUERIES
+
+
+def rendered(client, url):
+    "The page rendered anew, the kept pages left alone"
+    from trytond import config
+    config.set('school_diary', 'page_cache', 'False')
+    try:
+        response = client.get(url)
+    finally:
+        config.set('school_diary', 'page_cache', 'True')
+    assert response.status_code == 200
+    return text(response)
+
+
+def two_families(school):
+    """Sign in Анна's mother (5А) and Глеб's father (6А); return their
+    clients and week addresses"""
+    mother, father = new_client(), new_client()
+    sign_in(mother, 'roditel')
+    sign_in(father, 'otets')
+    students = school['students']
+    return (mother, BASE + '%s/week' % students['Анна'].id,
+        father, BASE + '%s/week' % students['Глеб'].id)
+
+
+def as_user(school, login, change):
+    "Run change() through the client library as the user of the login"
+    from trytond.tests.tools import set_user
+    set_user(school['users'][login])
+    try:
+        return change()
+    finally:
+        set_user(1)
+
+
+def new_lesson(school, teaching, date, number):
+    "A lesson planned by the deputy head, as the timetable's changes are"
+    from proteus import Model
+
+    def plan():
+        Lesson = Model.get('school.lesson')
+        lesson = Lesson(teaching=Model.get('school.teaching')(
+                school['teachings'][teaching].id), date=date, number=number)
+        lesson.save()
+        return lesson.id
+    return as_user(school, 'zavuch', plan)
+
+
+def test_mark_keeps_other_classes(school, father, page_cache):
+    """A teacher's mark and absence in 5А show on the next page of a 5А
+    parent, while the kept page of a 6А parent stays kept (and right)"""
+    from proteus import Model
+
+    from school_ejournal.tests.tools import task_type
+
+    from ..diary_cache import SHARDS
+    classes = school['classes']
+    assert classes['5А'].id % SHARDS != classes['6А'].id % SHARDS
+    today = dt.date.today()
+    lesson_id = new_lesson(school, '5А math', today, 3)
+    mother, url_a, father_, url_b = two_families(school)
+    page_a, _ = read(mother, url_a)
+    page_b, _ = read(father_, url_b)
+    assert read(mother, url_a) == (page_a, True)
+    assert read(father_, url_b) == (page_b, True)
+    assert 'Decimals' not in page_a
+
+    def mark():
+        Lesson = Model.get('school.lesson')
+        lesson = Lesson(lesson_id)
+        lesson.click('hold')
+        lesson.topic = 'Decimals'
+        lesson.tasks.new(type=task_type('Д'))
+        lesson.save()
+        lines = {l.student.id: l for l in lesson.lines}
+        lines[school['students']['Анна'].id].mark = '4'
+        # An absence (with its notice to the parents in the outbox) too
+        lines[school['students']['Вера'].id].attendance = 'absent'
+        lesson.save()
+    as_user(school, 'klass', mark)
+
+    page, kept = read(mother, url_a)
+    assert not kept
+    assert 'Decimals' in page and re.search(r'>4<small>Д</small>', page)
+    assert page == rendered(mother, url_a)
+    # The other class's page: still the kept one, and still right
+    assert read(father_, url_b) == (page_b, True)
+    assert page_b == rendered(father_, url_b)
+
+
+def test_lesson_moved_clears_both_classes(school, father, page_cache):
+    """A lesson the deputy head moves from 5А to 6А leaves the kept page of
+    the 5А parent and comes to that of the 6А parent"""
+    from proteus import Model
+    today = dt.date.today()
+    # Tomorrow, or on Sunday Saturday: the week of today
+    day = today + dt.timedelta(days=1 if today.weekday() < 6 else -1)
+    lesson_id = new_lesson(school, '5А math', day, 5)
+    mother, url_a, father_, url_b = two_families(school)
+    page_a, _ = read(mother, url_a)
+    page_b, _ = read(father_, url_b)
+    assert read(mother, url_a) == (page_a, True)
+    assert read(father_, url_b) == (page_b, True)
+
+    def move():
+        Lesson = Model.get('school.lesson')
+        lesson = Lesson(lesson_id)
+        lesson.teaching = Model.get('school.teaching')(
+            school['teachings']['6А math'].id)
+        lesson.save()
+        assert lesson.class_.id == school['classes']['6А'].id
+    as_user(school, 'zavuch', move)
+
+    for client, url, before in [
+            (mother, url_a, page_a), (father_, url_b, page_b)]:
+        page, kept = read(client, url)
+        assert not kept
+        assert page != before
+        assert page == rendered(client, url)
+        assert read(client, url) == (page, True)
+
+
+def test_subject_name_clears_all(school, father, page_cache):
+    """A subject renamed by the school's administrator shows on the next
+    page of every class's parents: every kept page is forgotten"""
+    from proteus import Model
+    mother, url_a, father_, url_b = two_families(school)
+    page_a, _ = read(mother, url_a)
+    page_b, _ = read(father_, url_b)
+    assert read(mother, url_a) == (page_a, True)
+    assert read(father_, url_b) == (page_b, True)
+
+    def rename(name):
+        Subject = Model.get('school.subject')
+        math = Subject(school['subjects']['MATH'].id)
+        before, math.name = math.name, name
+        math.save()
+        return before
+    before = as_user(school, 'sysadmin', lambda: rename('Arithmetic'))
+    try:
+        for client, url in [(mother, url_a), (father_, url_b)]:
+            page, kept = read(client, url)
+            assert not kept
+            assert page == rendered(client, url)
+            assert 'Arithmetic' in page
+    finally:
+        as_user(school, 'sysadmin', lambda: rename(before))
+
+
+def test_grid_save_keeps_other_classes(school, father, page_cache):
+    """The grid page's save (what teachers do all day) of an absence in a
+    5А lesson shows on the 5А parent's next page and leaves the 6А parent's
+    page kept"""
+    import json
+
+    from proteus import Model
+    from proteus.config import get_config
+    lesson_id = new_lesson(school, '5А math', dt.date.today(), 4)
+    anna = school['students']['Анна'].id
+    mother, url_a, father_, url_b = two_families(school)
+
+    def save(changes):
+        Lesson = Model.get('school.lesson')
+        return json.loads(Lesson.grid_save(lesson_id, changes,
+                get_config().context))
+    as_user(school, 'klass', lambda: save({'hold': True}))
+    page_a, _ = read(mother, url_a)
+    page_b, _ = read(father_, url_b)
+    assert read(mother, url_a) == (page_a, True)
+    assert read(father_, url_b) == (page_b, True)
+
+    # One cell: Анна absent
+    result = as_user(school, 'klass', lambda: save({
+                'attendance': [[anna, 'absent']]}))
+    assert result['partial'] and result['lesson']['id'] == lesson_id
+    page, kept = read(mother, url_a)
+    assert not kept
+    assert page != page_a and page == rendered(mother, url_a)
+    assert read(father_, url_b) == (page_b, True)
