@@ -22,6 +22,8 @@ from trytond.model import Index, ModelSQL, Unique, fields
 from trytond.pool import Pool, PoolMeta
 from trytond.transaction import Transaction
 
+from . import diary_cache
+
 WEEKDAYS = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday',
     'Saturday', 'Sunday']
 ATTENDANCE = ['absent', 'ill', 'excused', 'late']
@@ -227,18 +229,26 @@ class Diary:
         pool = Pool()
         User = pool.get('res.user')
         Student = pool.get('school.student')
-        # The scope the core's record rules are made of
-        scope = User.get_school_scope()
-        ids = set(scope['children']) | set(scope['self_students'])
-        # Read again through the rules: only those the user may read; the
-        # names the pages show are read with them, once
-        # (a student's rec_name is his name)
-        return [Student(r['id'], first_name=r['first_name'],
-                last_name=r['last_name'], rec_name=r['name'])
-            for r in Student.search_read([('id', 'in', list(ids))],
-                order=[('first_name', 'ASC'), ('last_name', 'ASC'),
-                    ('id', 'ASC')],
-                fields_names=['first_name', 'last_name', 'name'])]
+        transaction = Transaction()
+        key = (transaction.user, transaction.context.get('company'))
+        rows = diary_cache.family(key) if diary_cache.enabled() else None
+        if rows is None:
+            # The scope the core's record rules are made of
+            scope = User.get_school_scope()
+            ids = set(scope['children']) | set(scope['self_students'])
+            # Read again through the rules: only those the user may read;
+            # the names the pages show are read with them, once (a
+            # student's rec_name is his name)
+            rows = [(r['id'], r['first_name'], r['last_name'], r['name'])
+                for r in Student.search_read([('id', 'in', list(ids))],
+                    order=[('first_name', 'ASC'), ('last_name', 'ASC'),
+                        ('id', 'ASC')],
+                    fields_names=['first_name', 'last_name', 'name'])]
+            if diary_cache.enabled():
+                diary_cache.keep_family(key, rows)
+        return [Student(id_, first_name=first_name, last_name=last_name,
+                rec_name=name)
+            for id_, first_name, last_name, name in rows]
 
     @classmethod
     def student(cls, student_id):

@@ -57,6 +57,9 @@ from trytond.tools import grouped_slice
 from trytond.transaction import Transaction
 
 _pages = Cache('school_diary.week_page', context=False)
+# The students each user's e-diary shows (Diary.family), as read through
+# the rules: forgotten with every page (clear), never by a journal record
+_families = Cache('school_diary.family', context=False)
 
 # The generation of each class, in SHARDS caches cleared by name
 SHARDS = 32
@@ -171,8 +174,21 @@ def keep(key, student_id, body):
 
 
 def clear():
-    "Forget every kept page (when the transaction commits, in all workers)"
+    """Forget every kept page and family (when the transaction commits, in
+    all workers)"""
     _pages.clear()
+    _families.clear()
+
+
+def family(key):
+    """The kept family of the key: [(id, first name, last name, name)], or
+    None"""
+    return _families.get(key)
+
+
+def keep_family(key, rows):
+    "Keep the family (rows as family() returns them) of the key"
+    _families.set(key, rows)
 
 
 def clear_classes(class_ids):

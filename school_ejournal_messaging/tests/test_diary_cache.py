@@ -390,3 +390,38 @@ def test_grid_save_keeps_other_classes(school, father, page_cache):
     assert not kept
     assert page != page_a and page == rendered(mother, url_a)
     assert read(father_, url_b) == (page_b, True)
+
+
+def test_family_follows_guardians(school, father, page_cache):
+    """The students a parent's pages offer are kept with the pages: a child
+    the administrator adds shows on the parent's next page, and once the
+    link is taken away the child's address answers nothing at once"""
+    from proteus import Model
+    client = new_client()
+    sign_in(client, 'otets')
+    students = school['students']
+    url_vera = BASE + '%s/week' % students['Вера'].id
+    page, _ = read(client, BASE + '%s/week' % students['Глеб'].id)
+    assert 'Вера' not in page
+    assert client.get(url_vera).status_code == 404
+
+    def link(add):
+        Parent = Model.get('school.parent')
+        parent = Parent(father.id)
+        if add:
+            parent.children.new(student=Model.get('school.student')(
+                    students['Вера'].id), relation='father')
+        else:
+            parent.children.remove(next(c for c in parent.children
+                    if c.student.id == students['Вера'].id))
+        parent.save()
+    as_user(school, 'sysadmin', lambda: link(True))
+    try:
+        page, kept = read(client, BASE + '%s/week' % students['Глеб'].id)
+        assert not kept and 'Вера' in page
+        assert read(client, url_vera)[0] == rendered(client, url_vera)
+    finally:
+        as_user(school, 'sysadmin', lambda: link(False))
+    assert client.get(url_vera).status_code == 404
+    page, _ = read(client, BASE + '%s/week' % students['Глеб'].id)
+    assert 'Вера' not in page
