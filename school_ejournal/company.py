@@ -11,6 +11,16 @@ class Party(RPCGuardMixin, metaclass=PoolMeta):
     __name__ = 'party.party'
 
 
+class Company(metaclass=PoolMeta):
+    __name__ = 'company.company'
+
+    @classmethod
+    def on_modification(cls, mode, companies, field_names=None):
+        super().on_modification(mode, companies, field_names=field_names)
+        # The school's time zone, kept by ir.date
+        Pool().get('ir.date')._timezones.clear()
+
+
 class Employee(RPCGuardMixin, metaclass=PoolMeta):
     __name__ = 'company.employee'
 

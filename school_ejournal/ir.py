@@ -3,12 +3,14 @@
 # terms.
 import datetime as dt
 from secrets import compare_digest
+from zoneinfo import ZoneInfo
 
 from sql import Null
 from sql.conditionals import Coalesce
 
 import trytond.config as config
 from trytond import backend
+from trytond.cache import Cache
 from trytond.pool import Pool, PoolMeta
 from trytond.tools import sqlite_apply_types
 from trytond.transaction import Transaction
@@ -107,3 +109,26 @@ class Session(metaclass=PoolMeta):
         if find:
             cls._session_reset_cache.set(key, last_reset)
         return find
+
+
+class Date(metaclass=PoolMeta):
+    __name__ = 'ir.date'
+
+    # The time zone of each school (company), read once per worker instead
+    # of once per call of today(): twice in a grid save, twice in an
+    # e-diary page; forgotten when a company changes
+    _timezones = Cache('school_ejournal.company_timezone', context=False)
+
+    @classmethod
+    def today(cls, timezone=None):
+        pool = Pool()
+        Company = pool.get('company.company')
+        company_id = Transaction().context.get('company')
+        if timezone is None and company_id is not None and company_id >= 0:
+            name = cls._timezones.get(company_id, False)
+            if name is False:
+                name = Company(company_id).timezone
+                cls._timezones.set(company_id, name)
+            if name:
+                timezone = ZoneInfo(name)
+        return super().today(timezone=timezone)

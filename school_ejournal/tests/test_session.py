@@ -1,11 +1,13 @@
 # This file is part of the school e-journal.  The COPYRIGHT file at the top
 # level of this repository contains the full copyright notices and license
 # terms.
-"""The session check of every authenticated request (ir.session.check, made
-one query by school_ejournal): the same answer as trytond's own check for
-a valid, a wrong, an expired and another user's key, from this address or
-another, and over HTTP a staff member's call is answered while the session
-lives and refused once it has expired."""
+"""What every call pays, made cheaper by school_ejournal without changing
+the answers: the session check of every authenticated request
+(ir.session.check, one query) gives trytond's own answer for a valid, a
+wrong, an expired and another user's key, from this address or another, and
+over HTTP a staff member's call is answered while the session lives and
+refused once it has expired; the school's day (ir.date.today, the school's
+time zone kept) follows a change of the time zone at once."""
 import base64
 import datetime as dt
 import json
@@ -30,10 +32,12 @@ HTTPS = 'https://localhost'
 def users():
     from proteus import Model
 
+    from trytond.modules.company.tests.tools import create_company
     from trytond.tests.tools import activate_modules
 
     with travel():
         activate_modules('school_ejournal')
+        create_company()
         User = Model.get('res.user')
         ids = {}
         for login in ['zavuch', 'uchitel']:
@@ -134,3 +138,29 @@ def test_call_answered_then_refused_once_expired(users):
     age(key, 31)
     assert call(authorization).status_code == 401
     assert not exists(key)
+
+
+def test_today_follows_the_school_time_zone(users):
+    "The school's day in its time zone, kept, and changed with the zone"
+    def set_zone(name):
+        with Transaction().start(DB_NAME, 0):
+            Company = Pool().get('company.company')
+            company, = Company.search([])
+            company.timezone = name
+            company.save()
+            return company.id
+
+    def today(company_id):
+        with Transaction().start(DB_NAME, 0, context={
+                    'company': company_id}):
+            return Pool().get('ir.date').today()
+    company_id = set_zone('Europe/Moscow')
+    # 10:00 in Moscow (the tests' clock): 20:00 the day before in Pago Pago
+    moscow = today(company_id)
+    assert today(company_id) == moscow == dt.date.today()
+    try:
+        set_zone('Pacific/Pago_Pago')
+        assert today(company_id) == moscow - dt.timedelta(days=1)
+    finally:
+        set_zone('Europe/Moscow')
+    assert today(company_id) == moscow
