@@ -6,26 +6,34 @@
 A week page is the same bytes for the same session (its user and CSRF
 token), child, week, school day and language until something it shows
 changes.  The rendered body is kept in a trytond Cache keyed by these
-(`school_diary.week_page`, one LRU of pages per worker), with the classes
-whose lessons it may show and the generation of each of these classes
-when it was rendered.
+(`school_diary.week_page`, one LRU of pages per worker), with two kinds of
+generation numbers it was rendered under:
 
-The classes of a page are those of every enrolment of the child: the week
-page shows only lessons of a class the child is enrolled in (Diary.week
-searches `class_.enrolments.student`), with their lines and marks.  The
-generation of a class lives in one of SHARDS trytond Caches
-(`school_diary.week_page.00` … `.31`, the class id modulo SHARDS): a
-create, write or delete of a lesson, an attendance line, a mark or a
-lesson's task (JOURNAL) clears the shards of the classes of the records
-touched (one query for all of them; a write that may take a record to
-another lesson, class or date clears the shards of the classes before too),
-and a page is answered only while each of its classes still has the
-generation it was rendered with.  A teacher's save thus forgets the pages
-of the children of her class (and of the classes sharing its shard), not
-the others.  A create, write or delete of any other model the page depends
-on (CLEARING: the calendar, subjects, classes, enrolments, the family, the
-users, their groups, the record rules and access rights) clears the pages
-themselves: every page is forgotten.
+- of each class of the child's enrolments: the week page shows only
+  lessons of a class the child is enrolled in (Diary.week searches
+  `class_.enrolments.student`), of its week and, for the homework, of the
+  next days.  A create, write or delete of a lesson or of a lesson's task
+  clears the generations of the classes of the records touched;
+- of the child's week (the student and the Monday): the page shows the
+  child's own attendance lines and marks of the week's lessons, nobody
+  else's.  A create, write or delete of an attendance line or a mark clears
+  the generation of the weeks of the students of the records touched (the
+  week of the line's lesson's date).
+
+A generation lives in one of the trytond Caches cleared by name: SHARDS
+for the classes (`school_diary.week_page.00` … `.31`, the class id modulo
+SHARDS), WEEK_SHARDS for the weeks (`school_diary.week_page.w000` …
+`.w255`, by the hash of the student and the week).  Clearing a shard
+forgets the generations it holds: one query finds the classes (or students
+and weeks) of all the records written, and a write that may take a record
+to another lesson, class, student or date clears those before the write
+too.  A page is answered only while each of its generations is still in
+its shard.  A teacher's absence or mark thus forgets the page of that
+child's week (and of the few weeks sharing its shard); her lesson's topic or
+homework the pages of the children of her class.  A create, write or delete
+of any other model the page depends on (CLEARING: the calendar, subjects,
+classes, enrolments, the family, the users, their groups, the record rules
+and access rights) clears the pages themselves: every page is forgotten.
 
 trytond clears a cache in every worker when the transaction that cleared
 it commits: at once with `[cache] clean_timeout = 0` on PostgreSQL
@@ -34,7 +42,8 @@ default only there.  A transaction started before a clear of a cache
 reads and fills a copy of its own (trytond's MemoryCache), so a page read
 before a teacher's change is never kept after it: its body may be kept,
 but with a generation its shard never holds (generations are numbered
-once per worker), and it is never answered.
+once per worker), and it is never answered.  Where pages are not kept, no
+shard is cleared.
 
 The session is found, its user set and the user's access checked before the
 cache is looked up (routes.signed_in), as for every page: a signed-out or
@@ -45,8 +54,9 @@ read the child.
 `[school_diary] page_cache`: `auto` (default: on where every worker hears a
 clear at once), `True` or `False`.  Its size: `[cache]
 school_diary.week_page` (pages per worker, default trytond's `[cache]
-default`, 1024); the shards hold one number per class.
+default`, 1024); the shards hold one number per class or week read.
 """
+import datetime as dt
 import itertools
 
 from trytond import backend, config
@@ -65,6 +75,11 @@ _families = Cache('school_diary.family', context=False)
 SHARDS = 32
 _shards = tuple(Cache('school_diary.week_page.%02d' % i, context=False)
     for i in range(SHARDS))
+# The generation of each student's week, in WEEK_SHARDS caches
+WEEK_SHARDS = 256
+_week_shards = tuple(
+    Cache('school_diary.week_page.w%03d' % i, context=False)
+    for i in range(WEEK_SHARDS))
 # Numbered once per worker: a generation set in a transaction's own copy of
 # a shard (started before the shard's clear) is never that of the shard
 _generations = itertools.count(1)
@@ -97,7 +112,9 @@ CLEARING = [
     ]
 
 # The records of a lesson, written all day by teachers: {model: the fields
-# whose change may take a record to another class (or lesson, or date)}
+# whose change may take a record to another class (or lesson, or date)};
+# those of a lesson clear the pages of its class, those of a student in a
+# lesson (STUDENT_WEEK) the pages of the student's week
 JOURNAL = {
     'school.lesson': frozenset({
             'teaching', 'class_', 'subgroup', 'date', 'company'}),
@@ -105,6 +122,7 @@ JOURNAL = {
     'school.mark': frozenset({'task', 'lesson', 'student'}),
     'school.lesson.task': frozenset({'lesson'}),
     }
+STUDENT_WEEK = {'school.lesson.attendance', 'school.mark'}
 
 # The models a week page reads that need not clear it: the session is in
 # the key (its user and CSRF token never change); trytond's own tables of
@@ -142,13 +160,34 @@ def generation(class_id):
     return number
 
 
+def week_of(student_id, date):
+    "The key of the student's week holding the date"
+    return (student_id, date.toordinal() - date.weekday())
+
+
+def week_shard(week):
+    "The cache holding the generation of the week (week_of)"
+    return _week_shards[hash(week) % WEEK_SHARDS]
+
+
+def week_generation(week):
+    "The generation of the pages of the student's week, new after a clear"
+    cache = week_shard(week)
+    number = cache.get(week)
+    if number is None:
+        number = cache.set(week, next(_generations))
+    return number
+
+
 def kept(key):
     """The kept body of the page of the key, or None (also when one of
-    its classes changed since)"""
+    its classes or its week changed since)"""
     entry = _pages.get(key)
     if entry is None:
         return None
-    classes, generations, body = entry
+    classes, generations, week, week_number, body = entry
+    if week_shard(week).get(week) != week_number:
+        return None
     for class_id, number in zip(classes, generations):
         if shard(class_id).get(class_id) != number:
             return None
@@ -166,16 +205,21 @@ def classes_of(student_id):
     return tuple(sorted(c for c, in cursor))
 
 
-def keep(key, student_id, body):
+def keep(key, student_id, day, body):
     """Keep the body (bytes) of the page of the key, of the student's
-    classes (run after the page was rendered for the student)"""
+    classes and of his week holding the day (run after the page was
+    rendered for the student)"""
     classes = classes_of(student_id)
-    _pages.set(key, (classes, tuple(generation(c) for c in classes), body))
+    week = week_of(student_id, day)
+    _pages.set(key, (classes, tuple(generation(c) for c in classes),
+            week, week_generation(week), body))
 
 
 def clear():
     """Forget every kept page and family (when the transaction commits, in
     all workers)"""
+    if not enabled():
+        return
     _pages.clear()
     _families.clear()
 
@@ -194,8 +238,19 @@ def keep_family(key, rows):
 def clear_classes(class_ids):
     """Forget the kept pages of the classes (and of the classes of their
     shards; when the transaction commits, in all workers)"""
+    if not enabled():
+        return
     for index in sorted({c % SHARDS for c in class_ids if c is not None}):
         _shards[index].clear()
+
+
+def clear_weeks(weeks):
+    """Forget the kept pages of the students' weeks (week_of; and of the
+    weeks of their shards; when the transaction commits, in all workers)"""
+    if not enabled():
+        return
+    for index in sorted({hash(w) % WEEK_SHARDS for w in weeks}):
+        _week_shards[index].clear()
 
 
 class ClearPages:
@@ -235,23 +290,63 @@ class ClearClassPages:
         return classes
 
     @classmethod
+    def diary_clear(cls, records):
+        "Forget the kept pages of the records' classes"
+        clear_classes(cls.diary_classes(records))
+
+    @classmethod
     def on_write(cls, records, values):
         callbacks = super().on_write(records, values)
-        if values.keys() & JOURNAL[cls.__name__]:
-            # The classes before the write: the record may leave them
-            clear_classes(cls.diary_classes(records))
+        if values.keys() & JOURNAL[cls.__name__] and enabled():
+            # Before the write: the record may leave them
+            cls.diary_clear(records)
         return callbacks
 
     @classmethod
     def on_modification(cls, mode, records, field_names=None):
         super().on_modification(mode, records, field_names=field_names)
         # After a create or a write, before a delete
-        clear_classes(cls.diary_classes(records))
+        if enabled():
+            cls.diary_clear(records)
+
+
+class ClearWeekPages(ClearClassPages):
+    """Forget the kept week pages of the students' weeks of the records (of
+    a student in a lesson) that change"""
+    __slots__ = ()
+
+    @classmethod
+    def diary_weeks(cls, records):
+        """The weeks (week_of) of the records' students and lessons, in one
+        query a slice"""
+        Lesson = Pool().get('school.lesson')
+        lesson = Lesson.__table__()
+        table = cls.__table__()
+        cursor = Transaction().connection.cursor()
+        weeks = set()
+        for sub_ids in grouped_slice(
+                [r.id for r in records], backend.MAX_QUERY_PARAMS):
+            cursor.execute(*table
+                .join(lesson, condition=table.lesson == lesson.id)
+                .select(table.student, lesson.date,
+                    where=fields.SQL_OPERATORS['in'](table.id, list(sub_ids)),
+                    group_by=[table.student, lesson.date]))
+            for student_id, date in cursor:
+                if isinstance(date, str):  # SQLite
+                    date = dt.date.fromisoformat(date)
+                weeks.add(week_of(student_id, date))
+        return weeks
+
+    @classmethod
+    def diary_clear(cls, records):
+        "Forget the kept pages of the weeks of the records' students"
+        clear_weeks(cls.diary_weeks(records))
 
 
 def _clearing(name):
     return PoolMeta('ClearPages_%s' % name.replace('.', '_').replace('-', '_'),
-        (ClearClassPages if name in JOURNAL else ClearPages,),
+        (ClearWeekPages if name in STUDENT_WEEK
+            else ClearClassPages if name in JOURNAL else ClearPages,),
         {'__name__': name, '__module__': __name__})
 
 

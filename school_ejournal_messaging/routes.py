@@ -493,7 +493,8 @@ def _kept_week(func):
                     content_type='text/html; charset=utf-8'))
         response = func(request, pool, session, csrf, student_id)
         if response.status_code == HTTPStatus.OK:
-            diary_cache.keep(key, student_id, response.get_data())
+            diary_cache.keep(
+                key, student_id, day or today, response.get_data())
         return response
     wrapper.__name__ = func.__name__
     wrapper.__doc__ = func.__doc__

@@ -425,3 +425,53 @@ def test_family_follows_guardians(school, father, page_cache):
     assert client.get(url_vera).status_code == 404
     page, _ = read(client, BASE + '%s/week' % students['Глеб'].id)
     assert 'Вера' not in page
+
+
+def test_cell_keeps_other_children_and_weeks(school, page_cache):
+    """A cell the teacher saves in the grid (Вера absent) shows on the next
+    page of Вера's week, while the kept page of her classmate Анна and Вера's
+    page of the week before stay kept, and right"""
+    import json
+
+    from proteus import Model
+    from proteus.config import get_config
+
+    from ..diary_cache import week_of, week_shard
+    students = school['students']
+    anna, vera = students['Анна'].id, students['Вера'].id
+    today = dt.date.today()
+    before = today - dt.timedelta(days=7)
+    # Their pages are in other shards (or they could not stay kept)
+    assert week_shard(week_of(vera, today)) not in {
+        week_shard(week_of(anna, today)), week_shard(week_of(vera, before))}
+    lesson_id = new_lesson(school, '5А math', today, 6)
+
+    def save(changes):
+        Lesson = Model.get('school.lesson')
+        return json.loads(Lesson.grid_save(lesson_id, changes,
+                get_config().context))
+    as_user(school, 'klass', lambda: save({'hold': True}))
+    client = new_client()
+    sign_in(client, 'roditel')
+    url_anna = BASE + '%s/week' % anna
+    url_vera = BASE + '%s/week' % vera
+    url_before = url_vera + '?date=' + before.isoformat()
+    pages = {}
+    for url in [url_anna, url_vera, url_before]:
+        pages[url], _ = read(client, url)
+        assert read(client, url) == (pages[url], True)
+
+    result = as_user(school, 'klass', lambda: save({
+                'attendance': [[vera, 'absent']]}))
+    assert result['partial']
+    page, kept = read(client, url_vera)
+    assert not kept
+    assert page != pages[url_vera] and page == rendered(client, url_vera)
+    for url in [url_anna, url_before]:
+        assert read(client, url) == (pages[url], True)
+        assert pages[url] == rendered(client, url)
+
+    # Taken back: the page as it was
+    as_user(school, 'klass', lambda: save({'attendance': [[vera, '']]}))
+    page, kept = read(client, url_vera)
+    assert not kept and page == pages[url_vera]
