@@ -8,7 +8,8 @@ week pages, on the production arrangement.
         --private-postgresql .var/bench/pg --students 1000 [--reuse] \\
         [--users 50] [--duration 60] [--workers 2] [--threads 1] \\
         [--no-update] [--page-cache auto|True|False] [--warm ROUNDS] \\
-        [--pace SECONDS] [--writes-per-second R [--teachers N]]
+        [--pace SECONDS] [--writes-per-second R [--teachers N]
+        [--saves-on-read]]
 
 The demo school (bench/common.py) with school_ejournal_messaging activated;
 N parents get a login (bench/diary_parents.py); gunicorn serves trytond
@@ -31,8 +32,11 @@ day up to today with lessons: each lesson held, with a task, untimed,
 first) as the grid page does (`model.school.lesson.grid_save` with the
 lesson's `_timestamp`), R saves a second in all (locust's
 constant_throughput), each of a random lesson of the teacher, so of a
-random class: half an absence set or taken back, half a new mark.  Prints
-the saves done with their p50/p95 and errors too.
+random class: half an absence set or taken back, half a new mark, of a
+random student (with --saves-on-read, of a student whose pages the parents
+read, where the teacher's lessons have one: the worst case for the kept
+pages, each save forgets a page that is read).  Prints the saves done with
+their p50/p95 and errors too.
 """
 import csv
 import datetime as dt
@@ -346,13 +350,15 @@ def weeks():
 
 
 def run_locust(port, database, families, users, duration, pace=0,
-        teachers=None, writes=0):
+        teachers=None, writes=0, saves_on_read=False):
     prefix = WORK / ('locust-%s' % database.name)
     env = dict(os.environ, DIARY_DATABASE=database.name,
         DIARY_FAMILIES=str(families), DIARY_WEEKS=','.join(weeks()),
         DIARY_PASSWORD=PASSWORD, DIARY_PACE=str(pace))
     if teachers and writes:
         env.update(DIARY_TEACHERS=str(teachers), DIARY_WRITES=str(writes))
+        if saves_on_read:
+            env['DIARY_SAVES_ON_READ'] = '1'
         users += len(json.loads(Path(teachers).read_text()))
     env.pop('PYTHONOPTIMIZE', None)
     locust = VENV_BIN / 'locust'
@@ -400,6 +406,10 @@ def main():
     p.add_argument('--teachers', type=int, default=10,
         help="with --writes-per-second: how many teachers save "
         "(default 10)")
+    p.add_argument('--saves-on-read', action='store_true',
+        help="with --writes-per-second: the saves take the students whose "
+        "pages the parents read, where the lesson has any (the worst case "
+        "for the kept pages)")
     p.add_argument('--no-update', action='store_true',
         help="with --reuse: the module is already activated and up to "
         "date (skips trytond-admin -u, about a minute)")
@@ -427,7 +437,8 @@ def main():
             machine_seconds())
         start = time.monotonic()
         stats, result = run_locust(port, database, sessions, args.users,
-            args.duration, args.pace, teachers, args.writes_per_second)
+            args.duration, args.pace, teachers, args.writes_per_second,
+            args.saves_on_read)
         elapsed = time.monotonic() - start
         load = os.getloadavg()
         cpu_after = (cpu_seconds(process.pid),
@@ -449,7 +460,9 @@ def main():
         + (', a page every %.2f s a parent (%.0f pages/s asked)' % (
                 args.pace, args.users / args.pace) if args.pace else
             ', without pause')
-        + (', %s teachers\' saves a second asked' % args.writes_per_second
+        + (', %s teachers\' saves a second asked%s' % (
+                args.writes_per_second,
+                ' (of the children read)' if args.saves_on_read else '')
             if args.writes_per_second else ''))
     print('week page    n=%s  %.1f pages/s  p50 %s ms  p95 %s ms  '
         'p99 %s ms  max %.0f ms  errors %s' % (

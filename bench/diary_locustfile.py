@@ -16,7 +16,10 @@ user per teacher saves, as the grid page does, a batch of one cell of a
 random lesson of his: half the time a new mark in a free cell of a
 student present, else an absence set or taken back
 (`model.school.lesson.grid_save` with the lesson's `_timestamp`, which the
-answer renews).  A save answered with an error counts as an error."""
+answer renews).  A save answered with an error counts as an error.  With
+DIARY_SAVES_ON_READ, the saves take the students whose pages the parents
+read, where a teacher's lessons have any (the worst case for the kept
+pages: every save forgets a page that is read)."""
 import itertools
 import json
 import os
@@ -60,6 +63,15 @@ WRITES = float(os.environ.get('DIARY_WRITES') or 0)
 RPC = '/%s/rpc/' % DATABASE
 VALUES = ['5', '4', '4', '3', '5', '4', '3', '2']
 _teacher = itertools.count()
+# The students whose pages are read, when the saves are to take them
+READ = ({str(s) for f in FAMILIES for s in f['students']}
+    if os.environ.get('DIARY_SAVES_ON_READ') else set())
+
+
+def read_first(students):
+    "The students of READ among those, or all of them if none is"
+    return [s for s in students if str(s) in READ] or list(students)
+
 
 if TEACHERS and WRITES:
     class Teacher(FastHttpUser):
@@ -69,6 +81,9 @@ if TEACHERS and WRITES:
         def on_start(self):
             teacher = TEACHERS[next(_teacher) % len(TEACHERS)]
             self.lessons = teacher['lessons']
+            if READ:
+                self.lessons = [l for l in self.lessons
+                    if READ & l['attendance'].keys()] or self.lessons
             self.rpc_context = teacher['context']
             self.headers = {'Content-Type': 'application/json',
                 'Authorization': teacher['auth']}
@@ -79,13 +94,16 @@ if TEACHERS and WRITES:
             lesson = random.choice(self.lessons)
             attendance = lesson['attendance']
             free = [f for f in lesson['free'] if not attendance[str(f[1])]]
+            if READ:
+                read = set(read_first(f[1] for f in free))
+                free = [f for f in free if f[1] in read]
             if free and random.random() < 0.5:
                 task_id, student = random.choice(free)
                 lesson['free'].remove([task_id, student])
                 changes = {'marks': [[task_id, student,
                             random.choice(VALUES)]]}
             else:
-                student = random.choice(list(attendance))
+                student = random.choice(read_first(attendance))
                 value = None if attendance[student] else 'absent'
                 attendance[student] = value
                 changes = {'attendance': [[int(student), value]]}
