@@ -5,7 +5,10 @@
 signed in beforehand by diary_load.py (DIARY_FAMILIES: login, students,
 session cookie), reading the week pages of own children, one of
 DIARY_WEEKS (Mondays, comma separated) at random, without pause or, with
-DIARY_PACE, one page every DIARY_PACE seconds at most.
+DIARY_PACE, one page every DIARY_PACE seconds at most, each starting
+at a random moment of the first DIARY_PACE seconds (locust starts all the
+users at once: paced alike from the same instant, the parents would ask
+for their pages in waves of 50, which no school's parents do).
 
 A page that is not 200 or not the child's week counts as an error.
 
@@ -25,6 +28,7 @@ import json
 import os
 import random
 
+import gevent
 from locust import constant, constant_pacing, constant_throughput, task
 from locust.contrib.fasthttp import FastHttpUser
 
@@ -43,6 +47,8 @@ class Parent(FastHttpUser):
         family = FAMILIES[next(_next) % len(FAMILIES)]
         self.students = family['students']
         self.headers = {'Cookie': 'school_diary=%s' % family['cookie']}
+        if PACE:
+            gevent.sleep(random.uniform(0, PACE))
 
     @task
     def week(self):
@@ -88,6 +94,7 @@ if TEACHERS and WRITES:
             self.headers = {'Content-Type': 'application/json',
                 'Authorization': teacher['auth']}
             self.counter = 0
+            gevent.sleep(random.uniform(0, len(TEACHERS) / WRITES))
 
         @task
         def save(self):

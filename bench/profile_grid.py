@@ -53,6 +53,8 @@ def main():
     p.add_argument('--sort', default='cumulative')
     p.add_argument('--limit', type=int, default=45)
     p.add_argument('--sql', action='store_true')
+    p.add_argument('--callers', metavar='FUNCTION',
+        help="print what calls FUNCTION instead (a pstats pattern)")
     p.add_argument('--callees', metavar='FUNCTION',
         help="print what FUNCTION calls instead (a pstats pattern)")
     p.add_argument('--timing', action='store_true',
@@ -254,7 +256,9 @@ def main():
         for query in queries:
             print('  ', query[:400])
     stats = pstats.Stats(profile).sort_stats(args.sort)
-    if args.callees:
+    if args.callers:
+        stats.print_callers(args.callers)
+    elif args.callees:
         stats.print_callees(args.callees)
     else:
         stats.print_stats(args.limit)
