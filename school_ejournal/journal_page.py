@@ -8,6 +8,7 @@ from decimal import Decimal
 from html import escape
 
 from genshi.core import Markup
+from genshi.core import escape as genshi_escape
 
 from trytond.pool import Pool
 from trytond.report import Report
@@ -16,6 +17,17 @@ from .common import ATTENDANCE
 
 ATTENDANCE_CODES = {value: code for value, code in ATTENDANCE if value}
 MARK_LABELS = {'pass': 'зач', 'fail': 'нз', 'na': 'н/а'}
+
+
+# A row of the marks' table as the template wrote it (one event, not a dozen)
+ROW = ('<tr>\n<td>%s</td>\n<td class="name">%s</td>\n%s\n'
+    '<td class="average">%s</td>\n<td class="count">%s</td>\n'
+    '<td class="grade">%s</td>\n</tr>')
+
+
+def _text(value):
+    "Escape as Genshi's serializer escapes text (quotes kept)"
+    return genshi_escape(value, quotes=False)
 
 
 def _day(value):
@@ -46,51 +58,66 @@ class JournalPage(Report):
 
     @classmethod
     def page_of(cls, data):
-        """Return the page of the grid's data; the rows' cells and the
-        topics as one piece of HTML each (a template event per piece, not
-        several per cell; in the tables' bodies, which are not translated:
-        the translation filter would escape a piece in the heads)"""
+        """Return the page of the grid's data; the rows and the topics as
+        one piece of HTML each (a template event per table body, not
+        several per cell and row; in the tables' bodies, which are not
+        translated: the translation filter would escape a piece in the
+        heads).  The pieces are written as the template wrote them: the
+        same markup and whitespace, the names escaped as Genshi escapes
+        text, the averages formatted by the report's ``format_number``"""
         Lang = Pool().get('ir.lang')
         lang = Lang.get()
-        lessons = [{
-                'id': l['id'],
-                'date': _day(l['date']),
-                'number': l['number'],
-                'topic': l['topic'],
-                'homework': l['homework'],
-                'tasks': [str(t['id']) for t in l['tasks']],
-                'attendance': data['attendance'].get(str(l['id']), {}),
-                } for l in data['lessons']]
+        attendance = data['attendance']
         marks = data['marks']
+        lessons = []
+        columns = []
+        for l in data['lessons']:
+            lessons.append({
+                    'id': l['id'],
+                    'date': _day(l['date']),
+                    'number': l['number'],
+                    'topic': l['topic'],
+                    'homework': l['homework'],
+                    'tasks': [str(t['id']) for t in l['tasks']],
+                    'attendance': attendance.get(str(l['id']), {}),
+                    })
+            columns.append((lessons[-1]['attendance'],
+                    [marks[str(t['id'])] for t in l['tasks']
+                        if str(t['id']) in marks]))
+        averages = {}
         rows = []
+        rows_html = []
         for number, student in enumerate(data['students'], 1):
             key = str(student['id'])
             cells = []
-            for lesson in lessons:
-                values = [marks.get(t, {}).get(key) for t in lesson['tasks']]
-                cells.append(' '.join(filter(None, [
-                                ATTENDANCE_CODES.get(
-                                    lesson['attendance'].get(key)),
-                                '/'.join(MARK_LABELS.get(v[1], v[1])
-                                    for v in values if v)])))
+            for presence, tasks in columns:
+                code = ATTENDANCE_CODES.get(presence.get(key))
+                text = '/'.join(MARK_LABELS.get(v[1], v[1])
+                    for v in (t.get(key) for t in tasks) if v)
+                cells.append(
+                    code + ' ' + text if code and text else code or text)
             stats = data['stats'].get(key, {})
             average = stats.get('average')
+            if average is not None:
+                average = Decimal(str(average)).quantize(Decimal('0.01'))
+                if average not in averages:
+                    averages[average] = _text(
+                        cls.format_number(average, lang, 2))
             grade = stats.get('grade')
-            rows.append({
-                    'number': number,
-                    'name': student['name'],
-                    'cells': cells,
-                    # One template event per row, not three per cell: the
-                    # page of 30 × 40 renders in a third of the time
-                    'cells_html': Markup(''.join(
-                            '<td class="cell">%s</td>' % escape(c)
-                            for c in cells)),
-                    'average': (Decimal(str(average)).quantize(
-                            Decimal('0.01'))
-                        if average is not None else None),
-                    'count': stats.get('count') or None,
-                    'grade': MARK_LABELS.get(grade, grade),
-                    })
+            row = {
+                'number': number,
+                'name': student['name'],
+                'cells': cells,
+                'average': average,
+                'count': stats.get('count') or None,
+                'grade': MARK_LABELS.get(grade, grade),
+                }
+            rows.append(row)
+            rows_html.append(ROW % (number, _text(row['name']),
+                    ''.join('<td class="cell">%s</td>' % escape(c)
+                        for c in cells),
+                    averages[average] if average is not None else '',
+                    row['count'] or '', _text(row['grade'] or '')))
         period = data['period']
         topics_html = Markup(''.join(
                 '<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>' % (
@@ -107,5 +134,6 @@ class JournalPage(Report):
                 },
             'lessons': lessons,
             'rows': rows,
+            'rows_html': Markup(''.join(rows_html)),
             'topics_html': topics_html,
             }
