@@ -9,9 +9,12 @@ from html import escape
 
 from genshi.core import Markup
 from genshi.core import escape as genshi_escape
+from genshi.filters import Translator
 
 from trytond.pool import Pool
 from trytond.report import Report
+from trytond.report.report import TranslateFactory
+from trytond.transaction import Transaction
 
 from .common import ATTENDANCE
 
@@ -34,6 +37,32 @@ def _day(value):
     return dt.date.fromisoformat(value) if value else None
 
 
+class _PageTranslate(TranslateFactory):
+    """The report's translations as ``ir.translation.get_report`` gives
+    them, its dictionary of the report and language taken once per render
+    instead of the language's record and two cache look-ups per text: the
+    translation filter asks for every text of the heads, the 40 dates
+    too"""
+
+    def __init__(self, report_name, translation):
+        super().__init__(report_name, translation)
+        self._messages = {}
+
+    def gettext(self, text):
+        language = Transaction().language
+        messages = self._messages.get(language)
+        if messages is None:
+            # get_report fills its cache of the report and language
+            value = super().gettext(text)
+            self._messages[language] = (
+                self.translation._translation_report_cache.get(
+                    (self.report_name, language)))
+            return value
+        values = messages.get((text, None))
+        # As get_report: the first form or, untranslated, the text
+        return values[0] if values else text
+
+
 class JournalPage(Report):
     "The class journal page of a teaching for a study period"
     __name__ = 'school.journal_page'
@@ -44,6 +73,32 @@ class JournalPage(Report):
         context['pages'] = [
             cls.page(r, data.get('period')) for r in records]
         return context
+
+    @classmethod
+    def _callback_loader(cls, report, template):
+        # As Report._callback_loader, with the cheaper look-up above
+        if report.translatable:
+            translate = _PageTranslate(
+                cls.__name__, Pool().get('ir.translation'))
+            translator = Translator(translate)
+            template.filters.append(translator)
+            if hasattr(template, 'add_directives'):
+                template.add_directives(Translator.NAMESPACE, translator)
+            return translate
+
+    @classmethod
+    def format_average(cls, average, lang, formatted):
+        """Return the average (2 digits) as ``format_number(average, lang,
+        2)`` writes it; ``formatted`` keeps the integer parts formatted
+        (the language's grouping and separators read once per integer
+        part, not once per student: it parses the grouping each time)"""
+        # The same text format_number starts from
+        integer, fraction = ('%.*f' % (2, average)).split('.')
+        if integer not in formatted:
+            # The integer part as it writes it, less its 2 zero digits
+            formatted[integer] = cls.format_number(
+                Decimal(integer + '.00'), lang, 2)[:-2]
+        return formatted[integer] + fraction
 
     @classmethod
     def page(cls, teaching, period_id=None):
@@ -84,7 +139,7 @@ class JournalPage(Report):
             columns.append((lessons[-1]['attendance'],
                     [marks[str(t['id'])] for t in l['tasks']
                         if str(t['id']) in marks]))
-        averages = {}
+        averages, integers, cells_html = {}, {}, {'': '<td class="cell"></td>'}
         rows = []
         rows_html = []
         for number, student in enumerate(data['students'], 1):
@@ -102,7 +157,7 @@ class JournalPage(Report):
                 average = Decimal(str(average)).quantize(Decimal('0.01'))
                 if average not in averages:
                     averages[average] = _text(
-                        cls.format_number(average, lang, 2))
+                        cls.format_average(average, lang, integers))
             grade = stats.get('grade')
             row = {
                 'number': number,
@@ -113,9 +168,12 @@ class JournalPage(Report):
                 'grade': MARK_LABELS.get(grade, grade),
                 }
             rows.append(row)
+            for cell in cells:
+                if cell not in cells_html:
+                    cells_html[cell] = '<td class="cell">%s</td>' % escape(
+                        cell)
             rows_html.append(ROW % (number, _text(row['name']),
-                    ''.join('<td class="cell">%s</td>' % escape(c)
-                        for c in cells),
+                    ''.join([cells_html[c] for c in cells]),
                     averages[average] if average is not None else '',
                     row['count'] or '', _text(row['grade'] or '')))
         period = data['period']
