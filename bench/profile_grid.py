@@ -62,6 +62,8 @@ def main():
         "call (CPU time depends less on what else runs on the machine)")
     p.add_argument('--trace', metavar='TEXT',
         help="print where the queries containing TEXT are made (SQLite)")
+    p.add_argument('--dump', metavar='FILE',
+        help="also write the profile to FILE (pstats) for reading apart")
     p.add_argument('--gzip', action='store_true',
         help="ask for a gzip answer (Accept-Encoding) as a browser does")
     args = p.parse_args()
@@ -256,6 +258,8 @@ def main():
         for query in queries:
             print('  ', query[:400])
     stats = pstats.Stats(profile).sort_stats(args.sort)
+    if args.dump:
+        stats.dump_stats(args.dump)
     if args.callers:
         stats.print_callers(args.callers)
     elif args.callees:

@@ -163,19 +163,19 @@ class Lesson(metaclass=PoolMeta):
         Teaching = pool.get('school.teaching')
         Period = pool.get('school.period')
         Date = pool.get('ir.date')
-        TaskType = pool.get('school.task.type')
         Year = pool.get('school.year')
         Level = pool.get('school.level')
         check_staff()
-        # Found through the model: the record rules decide what is seen
-        teachings = Teaching.search([('id', '=', int(teaching_id))])
-        if not teachings:
+        # Found through the model (its search's query: the access check and
+        # the record rules decide what is seen) and what the grid shows of
+        # it read with the same query; its class's periods with one more
+        # (its class's and teacher's names as their forms show them); the
+        # translated names through the models
+        teaching = cls._grid_teaching(Teaching.search(
+                [('id', '=', int(teaching_id))], query=True))
+        if not teaching:
             raise AccessError(gettext(
                     'school_ejournal.msg_grid_no_teaching', id=teaching_id))
-        # The teaching found, what the grid shows of it and of its class's
-        # periods with one query each (its class's and teacher's names as
-        # their forms show them); the translated names through the models
-        teaching = cls._grid_teaching(teachings[0].id)
         today = Date.today()
         periods = cls._grid_periods(teaching['year'], teaching['period_kind'])
         if not period_id:
@@ -188,7 +188,7 @@ class Lesson(metaclass=PoolMeta):
         if not period:
             raise AccessError(gettext(
                     'school_ejournal.msg_grid_no_period',
-                    teaching=teachings[0].rec_name))
+                    teaching=Teaching(teaching['id']).rec_name))
         # The ids only (the search's query, with the record rules): the
         # columns are read below with one query per table
         cursor = Transaction().connection.cursor()
@@ -226,17 +226,17 @@ class Lesson(metaclass=PoolMeta):
                 'types': [{
                         'id': t['id'], 'code': t['code'], 'name': t['name'],
                         'weight': _number(t['weight']),
-                        } for t in TaskType.search_read([], fields_names=[
-                                'code', 'name', 'weight'])],
+                        } for t in cls._grid_types()],
                 'today': _date(today),
                 })
         return data
 
     @classmethod
-    def _grid_teaching(cls, teaching_id):
-        """Return what the grid shows of the teaching (found by a search,
-        so under the record rules) with one query, the subject's
-        translated name through the model"""
+    def _grid_teaching(cls, found):
+        """Return what the grid shows of the teaching that the search's
+        query found (under the access check and the record rules) with
+        one query, or None; the subject's translated name through the
+        model"""
         pool = Pool()
         Teaching = pool.get('school.teaching')
         Class = pool.get('school.class')
@@ -261,13 +261,16 @@ class Lesson(metaclass=PoolMeta):
             .join(party, condition=employee.party == party.id)
             .join(subgroup, 'LEFT',
                 condition=teaching.subgroup == subgroup.id)
-            .select(class_.id, class_.name, class_.year, level.id,
-                level.period_kind, level.marks, subject.id, subject.scale,
-                subgroup.id, subgroup.name, party.name, party.code,
-                where=teaching.id == teaching_id))
-        (class_id, class_name, year, level_id, period_kind, marks,
+            .select(teaching.id, class_.id, class_.name, class_.year,
+                level.id, level.period_kind, level.marks, subject.id,
+                subject.scale, subgroup.id, subgroup.name, party.name,
+                party.code, where=teaching.id.in_(found)))
+        row = cursor.fetchone()
+        if not row:
+            return
+        (teaching_id, class_id, class_name, year, level_id, period_kind, marks,
             subject_id, scale, subgroup_id, subgroup_name, party_name,
-            party_code) = cursor.fetchone()
+            party_code) = row
         # As Subject.rec_name, translated
         with without_check_access():
             subject_name = Subject(subject_id).rec_name
@@ -283,6 +286,18 @@ class Lesson(metaclass=PoolMeta):
             # As Employee.rec_name (the party's)
             'teacher': party_name or '[%s]' % party_code,
             }
+
+    @classmethod
+    def _grid_types(cls):
+        """Return the task types' code, name and weight in their order:
+        found by the search's query (the access check and the record
+        rules), read through the model (the names translated), without
+        the search's instances"""
+        TaskType = Pool().get('school.task.type')
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*TaskType.search([], query=True))
+        return TaskType.read([i for i, in cursor.fetchall()],
+            ['code', 'name', 'weight'])
 
     @classmethod
     def _grid_periods(cls, year_id, kind):
