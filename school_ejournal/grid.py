@@ -296,8 +296,11 @@ class Lesson(metaclass=PoolMeta):
         TaskType = Pool().get('school.task.type')
         cursor = Transaction().connection.cursor()
         cursor.execute(*TaskType.search([], query=True))
-        return TaskType.read([i for i, in cursor.fetchall()],
-            ['code', 'name', 'weight'])
+        ids = [i for i, in cursor.fetchall()]
+        # read does not keep the order of the ids
+        types = {t['id']: t for t in TaskType.read(
+                ids, ['code', 'name', 'weight'])}
+        return [types[i] for i in ids]
 
     @classmethod
     def _grid_periods(cls, year_id, kind):

@@ -151,13 +151,17 @@ def shard(class_id):
     return _shards[class_id % SHARDS]
 
 
+def _generation(cache, key):
+    "The generation of the key in the shard cache, a new one after a clear"
+    number = cache.get(key)
+    if number is None:
+        number = cache.set(key, next(_generations))
+    return number
+
+
 def generation(class_id):
     "The generation of the class's pages, a new one after a clear"
-    cache = shard(class_id)
-    number = cache.get(class_id)
-    if number is None:
-        number = cache.set(class_id, next(_generations))
-    return number
+    return _generation(shard(class_id), class_id)
 
 
 def week_of(student_id, date):
@@ -172,11 +176,7 @@ def week_shard(week):
 
 def week_generation(week):
     "The generation of the pages of the student's week, new after a clear"
-    cache = week_shard(week)
-    number = cache.get(week)
-    if number is None:
-        number = cache.set(week, next(_generations))
-    return number
+    return _generation(week_shard(week), week)
 
 
 def kept(key):
@@ -235,22 +235,24 @@ def keep_family(key, rows):
     _families.set(key, rows)
 
 
+def _clear_shards(caches, indexes):
+    "Clear the caches of the indexes (where pages are kept)"
+    if not enabled():
+        return
+    for index in sorted(indexes):
+        caches[index].clear()
+
+
 def clear_classes(class_ids):
     """Forget the kept pages of the classes (and of the classes of their
     shards; when the transaction commits, in all workers)"""
-    if not enabled():
-        return
-    for index in sorted({c % SHARDS for c in class_ids if c is not None}):
-        _shards[index].clear()
+    _clear_shards(_shards, {c % SHARDS for c in class_ids if c is not None})
 
 
 def clear_weeks(weeks):
     """Forget the kept pages of the students' weeks (week_of; and of the
     weeks of their shards; when the transaction commits, in all workers)"""
-    if not enabled():
-        return
-    for index in sorted({hash(w) % WEEK_SHARDS for w in weeks}):
-        _week_shards[index].clear()
+    _clear_shards(_week_shards, {hash(w) % WEEK_SHARDS for w in weeks})
 
 
 class ClearPages:
