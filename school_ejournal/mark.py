@@ -184,23 +184,38 @@ class Mark(
     def _complete_values(cls, vlist):
         pool = Pool()
         Task = pool.get('school.lesson.task')
+        Lesson = pool.get('school.lesson')
         Date = pool.get('ir.date')
         vlist = super()._complete_values(vlist)
         today = Date.today()
         # Stamped by Python's clock, not the database's (create_date on
         # PostgreSQL), so the entry time follows the journal's clock
         now = dt.datetime.now()
-        # The lesson, date and type come from the task, read once for all
-        tasks = {t.id: t for t in Task.browse(
-                list({v['task'] for v in vlist if v.get('task')}))}
+        # The lesson, date and type come from the task: read for all the
+        # marks with one query per slice (an unknown task is left to the
+        # required and foreign key checks)
+        task = Task.__table__()
+        lesson = Lesson.__table__()
+        cursor = Transaction().connection.cursor()
+        facts = {}
+        task_ids = list({int(v['task']) for v in vlist if v.get('task')})
+        for sub_ids in grouped_slice(task_ids, MAX_QUERY_PARAMS):
+            query = (task
+                .join(lesson, condition=task.lesson == lesson.id)
+                .select(task.id, lesson.id, lesson.date.as_('date'),
+                    task.type,
+                    where=fields.SQL_OPERATORS['in'](task.id, list(sub_ids))))
+            if backend.name == 'sqlite':
+                sqlite_apply_types(query, [None, None, 'DATE', None])
+            cursor.execute(*query)
+            for task_id, lesson_id, date, type_id in cursor:
+                facts[task_id] = (lesson_id, date, type_id)
         for values in vlist:
             values['entered_at'] = now
-            task = tasks.get(values.get('task'))
-            if task:
-                values['lesson'] = task.lesson.id
-                values['date'] = task.lesson.date
-                values['type'] = task.type.id
-                values['late'] = today > task.lesson.date
+            fact = facts.get(values.get('task'))
+            if fact:
+                values['lesson'], values['date'], values['type'] = fact
+                values['late'] = today > fact[1]
         return vlist
 
     @classmethod
