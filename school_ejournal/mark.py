@@ -11,7 +11,7 @@ from trytond import backend
 from trytond.backend import MAX_QUERY_PARAMS
 from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, Workflow, fields
-from trytond.model.exceptions import AccessError
+from trytond.model.exceptions import AccessError, ForeignKeyError
 from trytond.pool import Pool
 from trytond.pyson import Eval
 from trytond.tools import grouped_slice, sqlite_apply_types
@@ -192,13 +192,14 @@ class Mark(
         # PostgreSQL), so the entry time follows the journal's clock
         now = dt.datetime.now()
         # The lesson, date and type come from the task: read for all the
-        # marks with one query per slice (an unknown task is left to the
-        # required and foreign key checks)
+        # marks with one query per slice (a task that is not an id is left
+        # to the guard, one not found is refused as the foreign key would)
         task = Task.__table__()
         lesson = Lesson.__table__()
         cursor = Transaction().connection.cursor()
         facts = {}
-        task_ids = list({int(v['task']) for v in vlist if v.get('task')})
+        task_ids = list({v['task'] for v in vlist
+                if isinstance(v, dict) and type(v.get('task')) is int})
         for sub_ids in grouped_slice(task_ids, MAX_QUERY_PARAMS):
             query = (task
                 .join(lesson, condition=task.lesson == lesson.id)
@@ -210,7 +211,13 @@ class Mark(
             cursor.execute(*query)
             for task_id, lesson_id, date, type_id in cursor:
                 facts[task_id] = (lesson_id, date, type_id)
+        missing = set(task_ids) - facts.keys()
+        if missing:
+            raise ForeignKeyError(gettext('ir.msg_foreign_model_missing',
+                    value=min(missing), **cls.__names__('task')))
         for values in vlist:
+            if not isinstance(values, dict):
+                continue
             values['entered_at'] = now
             fact = facts.get(values.get('task'))
             if fact:

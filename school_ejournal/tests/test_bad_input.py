@@ -83,6 +83,10 @@ def lesson_write(field, value):
         lambda s: ([s['lesson']], {field: value}))
 
 
+def mark_create(values):
+    return ('klass', 'school.mark', 'create', lambda s: ([values(s)],))
+
+
 def student_write(field, value):
     return ('klass', 'school.student', 'write',
         lambda s: ([s['anna']], {field: value}))
@@ -181,6 +185,18 @@ CASES = [
     ("plan topic id 2**40", lesson_write('plan_line', 2 ** 40),
         G + 'type_record'),
     ("plan topic id -1", lesson_write('plan_line', -1), G + 'type_record'),
+    # A mark's task is read before the mark is written: not an id, no row
+    ("mark for a task given as text", mark_create(
+            lambda s: {'task': 'abc', 'student': s['anna'], 'value': '5'}),
+        G + 'type_record'),
+    ("mark for task id -1", mark_create(
+            lambda s: {'task': -1, 'student': s['anna'], 'value': '5'}),
+        G + 'type_record'),
+    ("mark given as a list", mark_create(lambda s: ['task', 1]),
+        G + 'values'),
+    ("mark for a task that does not exist", mark_create(
+            lambda s: {'task': 10 ** 6, 'student': s['anna'], 'value': '5'}),
+        'ir.msg_foreign_model_missing'),
     ("plan topic as list", lesson_write('plan_line', [1]),
         G + 'type_record'),
     ("unknown state", lesson_write('state', 'hacked'), G + 'selection'),
