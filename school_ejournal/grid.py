@@ -564,31 +564,33 @@ class Lesson(metaclass=PoolMeta):
             # Through the lesson's own write: its checks, its filler, its
             # stale-write check and the lines' checks
             cls.write([lesson], values)
-        elif attendance or marks:
+        checked = ()
+        if not values and (attendance or marks):
             # Cells only, of a lesson the user teaches or substitutes for:
-            # the lesson filled as its write would fill it, then the lines
-            # through their own write and its checks (and the marks below
-            # through theirs)
+            # the lesson checked open and not of a later day and filled as
+            # its write would do it, then the lines through their own write
+            # and its checks and the marks below through theirs (without
+            # checking the lesson again)
+            cls.check_period_open([lesson])
             cls._grid_fill(lesson)
-            to_write = []
-            for action, *args in cls._grid_line_actions(lesson, attendance):
-                if action == 'write':
-                    ids, line_values = args
-                    to_write.extend([Line.browse(ids), line_values])
-                else:
-                    Line.create([dict(v, lesson=lesson_id) for v in args[0]])
-            if to_write:
-                Line.write(*to_write)
-        created = []
-        if marks:
-            for task_id, student_id, value in marks:
-                if value not in {'1', '2', '3', '4', '5', 'pass', 'fail'}:
-                    raise LessonError(gettext(
-                            'school_ejournal.msg_grid_bad_value',
-                            value=value, lesson=lesson.rec_name))
-            created = Mark.create([{
-                        'task': int(t), 'student': int(s), 'value': v,
-                        } for t, s, v in marks])
+            checked = {lesson_id}
+        with cls._checking_lines(checked):
+            if checked:
+                to_write = []
+                for action, *args in cls._grid_line_actions(
+                        lesson, attendance):
+                    if action == 'write':
+                        ids, line_values = args
+                        to_write.extend([Line.browse(ids), line_values])
+                    else:
+                        Line.create(
+                            [dict(v, lesson=lesson_id) for v in args[0]])
+                if to_write:
+                    Line.write(*to_write)
+            created = []
+            if marks:
+                created = Mark.create(
+                    [cls._grid_mark_values(lesson, m) for m in marks])
         if values.keys() - {'lines'} or changes.get('hold'):
             # The column's head or its tasks changed: the whole column
             result = cls._grid_columns([lesson_id])
@@ -603,6 +605,21 @@ class Lesson(metaclass=PoolMeta):
             result['stats'] = cls._grid_stats(
                 teaching_id, period_id, students)
         return result
+
+    @classmethod
+    def _grid_mark_values(cls, lesson, mark):
+        "Return the values of a mark the page sent as [task, student, value]"
+        try:
+            task_id, student_id, value = mark
+            task_id, student_id = int(task_id), int(student_id)
+        except (TypeError, ValueError):
+            task_id = student_id = None
+            value = mark
+        if value not in {'1', '2', '3', '4', '5', 'pass', 'fail'}:
+            raise LessonError(gettext(
+                    'school_ejournal.msg_grid_bad_value',
+                    value=value, lesson=lesson.rec_name))
+        return {'task': task_id, 'student': student_id, 'value': value}
 
     @classmethod
     def _grid_cells(cls, lesson_id, attendance, marks, created):

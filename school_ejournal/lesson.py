@@ -4,6 +4,7 @@
 import contextvars
 import datetime as dt
 from collections import defaultdict
+from contextlib import contextmanager
 
 from sql import Null
 
@@ -407,18 +408,29 @@ class Lesson(
 
     @classmethod
     def write(cls, *args):
-        state = (Transaction(), Transaction().user, set())
+        with cls._checking_lines():
+            super().write(*args)
+
+    @classmethod
+    @contextmanager
+    def _checking_lines(cls, lesson_ids=()):
+        """Within: the lines and marks written for the lessons of
+        lesson_ids (and those a write of lessons adds) are not checked
+        again for the period lock, the day and the teacher.  Only for a
+        caller that has made those checks of the lessons itself, in this
+        transaction, as this user"""
+        state = (Transaction(), Transaction().user, set(lesson_ids))
         token = _LINES_CHECKED.set(state)
         try:
-            super().write(*args)
+            yield
         finally:
             _LINES_CHECKED.reset(token)
 
     @classmethod
     def _lines_checked(cls):
-        """Return the set of the ids of the lessons whose write checked
-        the period lock and the teacher for the lines written through it,
-        None outside a write of lessons"""
+        """Return the set of the ids of the lessons whose write (or the
+        grid's save) checked the period lock, the day and the teacher for
+        the lines and marks written through it, None outside"""
         state = _LINES_CHECKED.get()
         if state is None:
             return None

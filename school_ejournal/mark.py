@@ -237,8 +237,21 @@ class Mark(
                     'school_ejournal.msg_mark_change',
                     mark=marks[0].rec_name))
         if mode == 'create' and external:
-            Lesson.check_filler(
-                Lesson.browse(list({m.lesson.id for m in marks})))
+            # Not again for the lessons the grid's save has checked
+            checked = Lesson._lines_checked() or set()
+            lessons = {m.lesson.id for m in marks} - checked
+            if lessons:
+                Lesson.check_filler(Lesson.browse(sorted(lessons)))
+
+    @classmethod
+    def check_period_open(cls, marks, msg='modify'):
+        pool = Pool()
+        Lesson = pool.get('school.lesson')
+        # Not again for the lessons the grid's save has checked
+        checked = Lesson._lines_checked()
+        if checked:
+            marks = [m for m in marks if m.lesson.id not in checked]
+        super().check_period_open(marks, msg=msg)
 
     @classmethod
     def validate(cls, marks):

@@ -373,22 +373,36 @@ def test_closed_period_refused(school):
         while date.weekday() > 4:
             date += dt.timedelta(days=1)
         lesson, = Lesson.create([{
-                    'teaching': teaching, 'date': date, 'number': 6}])
+                    'teaching': teaching, 'date': date, 'number': 6,
+                    'tasks': [('create', [{'type': task_type_id('О')}])]}])
         Lesson.hold([lesson])
         lesson_id = lesson.id
+        task_id = lesson.tasks[0].id
         Period.write([Period(q1.id)], {'state': 'closed'})
         transaction.commit()
     students = school['students']
     with as_user(school, 'klass'):
+        closed = message_pattern('school_ejournal.msg_period_closed_modify')
+        late = message_pattern('school_ejournal.msg_mark_after_norm')
         data = call('grid_data', teaching, q1.id)
         assert data['period']['state'] == 'closed'
-        with pytest.raises(Exception) as refusal:
-            call('grid_save', lesson_id, {
-                    'attendance': [[students['Анна'].id, 'absent']]})
-        Transaction().rollback()
-        assert message_pattern(
-            'school_ejournal.msg_period_closed_modify').match(
-            refusal.value.message)
+        # Attendance, marks alone, and a mark created without the page
+        # (its own checks: the checking norm is passed too)
+        for attempt, messages in [
+                (lambda: call('grid_save', lesson_id, {
+                        'attendance': [[students['Анна'].id, 'absent']]}),
+                    [closed]),
+                (lambda: call('grid_save', lesson_id, {
+                        'marks': [[task_id, students['Анна'].id, '5']]}),
+                    [closed]),
+                (lambda: call('create', [{'task': task_id,
+                            'student': students['Анна'].id, 'value': '5'}],
+                    model='school.mark'), [closed, late]),
+                ]:
+            with pytest.raises(Exception) as refusal:
+                attempt()
+            Transaction().rollback()
+            assert any(m.match(refusal.value.message) for m in messages)
     with as_user(school, 'klass'):
         data = call('grid_data', teaching, q1.id)
     assert str(students['Анна'].id) not in data['attendance'][
