@@ -613,9 +613,9 @@ class Lesson(metaclass=PoolMeta):
             task_id, student_id, value = mark
             task_id, student_id = int(task_id), int(student_id)
         except (TypeError, ValueError):
-            task_id = student_id = None
-            value = mark
-        if value not in {'1', '2', '3', '4', '5', 'pass', 'fail'}:
+            task_id, student_id, value = None, None, mark
+        if task_id is None or not isinstance(value, str) or value not in {
+                '1', '2', '3', '4', '5', 'pass', 'fail'}:
             raise LessonError(gettext(
                     'school_ejournal.msg_grid_bad_value',
                     value=value, lesson=lesson.rec_name))
@@ -694,20 +694,29 @@ class Lesson(metaclass=PoolMeta):
             return []
         line = Line.__table__()
         cursor = Transaction().connection.cursor()
-        cursor.execute(*line.select(line.student, line.id,
+        cursor.execute(*line.select(line.student, line.id, line.attendance,
                 where=line.lesson == lesson.id))
-        line_of = dict(cursor.fetchall())
+        line_of = {s: (i, a) for s, i, a in cursor}
         by_value = defaultdict(list)
         to_create = []
-        for student_id, value in attendance:
+        for cell in attendance:
+            try:
+                student_id, value = cell
+                student_id = int(student_id)
+            except (TypeError, ValueError):
+                student_id, value = None, cell
             value = value or None
-            if value is not None and value not in ATTENDANCE_VALUES:
+            if student_id is None or (value is not None and (
+                        not isinstance(value, str)
+                        or value not in ATTENDANCE_VALUES)):
                 raise LessonError(gettext(
                         'school_ejournal.msg_grid_bad_value',
                         value=value, lesson=lesson.rec_name))
-            student_id = int(student_id)
             if student_id in line_of:
-                by_value[value].append(line_of[student_id])
+                line_id, current = line_of[student_id]
+                # A cell sent as it is stays as it is: no write, no history
+                if value != current:
+                    by_value[value].append(line_id)
             else:
                 to_create.append({
                         'student': student_id, 'attendance': value})

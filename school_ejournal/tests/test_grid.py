@@ -643,3 +643,62 @@ def test_cells_fill_the_lesson(school):
         assert lines[students['Вера'].id] == 'late'
         assert lines[students['Анна'].id] is None
         assert not Line.search([('lesson', '=', later)])
+
+
+def test_malformed_cells_refused_unchanged_not_written(school):
+    """Cells a hostile page could send are refused with the grid's message
+    and nothing of their batch is saved; a cell sent as it already is
+    writes nothing (no new history of its line)"""
+    students = school['students']
+    teaching = school['teachings']['5А math'].id
+    today = dt.date.today()
+    lesson_id, = new_lessons(teaching, [(today, 8)])
+    with as_user(school, 'klass'):
+        result = call('grid_save', lesson_id, {
+                'hold': True, 'tasks': [{'type': task_type_id('О')}]})
+        task_id = result['lesson']['tasks'][0]['id']
+    anna, vera = students['Анна'].id, students['Вера'].id
+    for changes in [
+            {'attendance': [[anna, 'absent'], ['x', 'late']]},
+            {'attendance': [[anna, 'absent'], [vera]]},
+            {'attendance': [[anna, 'absent'], 'late']},
+            {'attendance': [[anna, 'absent'], [vera, ['late']]]},
+            {'attendance': [[anna, 'absent'], [vera, 'sick']]},
+            {'attendance': [[anna, 'absent']],
+                'marks': [[task_id, 'Вера', '5']]},
+            {'attendance': [[anna, 'absent']], 'marks': [[task_id, vera]]},
+            {'attendance': [[anna, 'absent']],
+                'marks': [[task_id, vera, 5]]},
+            {'attendance': [[anna, 'absent']], 'marks': ['5']},
+            ]:
+        with as_user(school, 'klass'):
+            bad = message_pattern('school_ejournal.msg_grid_bad_value')
+            with pytest.raises(Exception) as refusal:
+                call('grid_save', lesson_id, changes)
+            Transaction().rollback()
+            assert bad.match(getattr(refusal.value, 'message', '')), (
+                changes, refusal.value)
+    with as_user(school, 'klass'):
+        data = call('grid_data', teaching, None)
+    assert str(anna) not in data['attendance'].get(str(lesson_id), {})
+    assert not data['marks'].get(str(task_id))
+
+    def history():
+        with Transaction().start(DB_NAME, 0):
+            Line = Pool().get('school.lesson.attendance')
+            line = Line.__table_history__()
+            cursor = Transaction().connection.cursor()
+            cursor.execute(*line.select(line.student, line.attendance,
+                    where=line.id.in_([l.id for l in Line.search([
+                                    ('lesson', '=', lesson_id)])])))
+            return sorted(cursor, key=lambda r: (r[0], r[1] or ''))
+    before = history()
+    with as_user(school, 'klass'):
+        result = call('grid_save', lesson_id, {
+                'attendance': [[anna, 'absent'], [vera, None]]})
+    assert result['attendance'][str(lesson_id)] == {
+        str(anna): 'absent', str(vera): None}
+    # Анна's line changed: one more version; Вера's was empty already
+    after = history()
+    assert len(after) == len(before) + 1
+    assert (anna, 'absent') in after and (vera, 'absent') not in after
