@@ -418,11 +418,15 @@ class Server:
 
 # --- JSON-RPC as sao speaks it ---------------------------------------------
 
-def start_server(description):
+def start_server(description, options=None):
     """The command line, the benchmark's database (made if missing), its
     trytond server and a plain connection with a cursor: what a
-    benchmark of JSON-RPC calls against plain SQL starts with"""
-    args = parser(description).parse_args()
+    benchmark of JSON-RPC calls against plain SQL starts with; options is
+    a function adding the benchmark's own options to the parser"""
+    p = parser(description)
+    if options:
+        options(p)
+    args = p.parse_args()
     if not sys.flags.optimize:
         say("WARNING: run with PYTHONOPTIMIZE=1 (the server always is)")
     database = Database(args)
