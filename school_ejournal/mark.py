@@ -11,7 +11,7 @@ from trytond import backend
 from trytond.backend import MAX_QUERY_PARAMS
 from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, Workflow, fields
-from trytond.model.exceptions import AccessError, ForeignKeyError
+from trytond.model.exceptions import AccessError
 from trytond.pool import Pool
 from trytond.pyson import Eval
 from trytond.tools import grouped_slice, sqlite_apply_types
@@ -193,7 +193,7 @@ class Mark(
         now = dt.datetime.now()
         # The lesson, date and type come from the task: read for all the
         # marks with one query per slice (a task that is not an id is left
-        # to the guard, one not found is refused as the foreign key would)
+        # to the guard, one not found is refused before any SQL)
         task = Task.__table__()
         lesson = Lesson.__table__()
         cursor = Transaction().connection.cursor()
@@ -213,8 +213,8 @@ class Mark(
                 facts[task_id] = (lesson_id, date, type_id)
         missing = set(task_ids) - facts.keys()
         if missing:
-            raise ForeignKeyError(gettext('ir.msg_foreign_model_missing',
-                    value=min(missing), **cls.__names__('task')))
+            raise MarkError(gettext('school_ejournal.msg_mark_task_missing',
+                    task=min(missing)))
         for values in vlist:
             if not isinstance(values, dict):
                 continue

@@ -196,7 +196,7 @@ CASES = [
         G + 'values'),
     ("mark for a task that does not exist", mark_create(
             lambda s: {'task': 10 ** 6, 'student': s['anna'], 'value': '5'}),
-        'ir.msg_foreign_model_missing'),
+        'school_ejournal.msg_mark_task_missing'),
     ("plan topic as list", lesson_write('plan_line', [1]),
         G + 'type_record'),
     ("unknown state", lesson_write('state', 'hacked'), G + 'selection'),
