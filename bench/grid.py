@@ -265,9 +265,9 @@ def main():
         start = time.perf_counter()
         now = dt.datetime.utcnow()
         # As the grid: the lines read, those whose value changes written
-        cursor.execute(sql('SELECT student, id, attendance FROM '
+        cursor.execute(sql('SELECT student, attendance FROM '
                 'school_lesson_attendance WHERE lesson = %s'), (lesson_id,))
-        current = {s: a for s, _, a in cursor.fetchall()}
+        current = dict(cursor.fetchall())
         cursor.executemany(update_line, [(a, user_id, now, lesson_id, s)
                 for s, a in values['attendance'] if current.get(s) != a])
         rows = [(user_id, now, t, s, v, lesson_id, date, types_of[t], False,

@@ -44,7 +44,7 @@ from trytond.tools import grouped_slice, sqlite_apply_types
 from trytond.transaction import Transaction, without_check_access
 from trytond.wsgi import app
 
-from .common import ATTENDANCE, user_in
+from .common import ATTENDANCE, MARKS, user_in
 from .exceptions import LessonError
 from .mark import weighted_average
 
@@ -54,6 +54,7 @@ STATIC_FILES = {'grid.js', 'grid.css'}
 STAFF = ('school_admin', 'deputy_academic', 'deputy_pastoral',
     'class_teacher', 'teacher')
 ATTENDANCE_VALUES = {v for v, _ in ATTENDANCE if v}
+MARK_VALUES = {v for v, _ in MARKS if v}
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; "
     "connect-src 'self'; img-src 'self'; base-uri 'none'; "
     "form-action 'none'; frame-ancestors 'none'")
@@ -564,8 +565,8 @@ class Lesson(metaclass=PoolMeta):
             # Through the lesson's own write: its checks, its filler, its
             # stale-write check and the lines' checks
             cls.write([lesson], values)
-        checked = ()
-        if not values and (attendance or marks):
+        cells_only = not values and bool(attendance or marks)
+        if cells_only:
             # Cells only, of a lesson the user teaches or substitutes for:
             # the lesson checked open and not of a later day and filled as
             # its write would do it, then the lines through their own write
@@ -573,9 +574,8 @@ class Lesson(metaclass=PoolMeta):
             # checking the lesson again)
             cls.check_period_open([lesson])
             cls._grid_fill(lesson)
-            checked = {lesson_id}
-        with cls._checking_lines(checked):
-            if checked:
+        with cls._checking_lines([lesson_id] if cells_only else []):
+            if cells_only:
                 to_write = []
                 for action, *args in cls._grid_line_actions(
                         lesson, attendance):
@@ -614,8 +614,8 @@ class Lesson(metaclass=PoolMeta):
             task_id, student_id = int(task_id), int(student_id)
         except (TypeError, ValueError):
             task_id, student_id, value = None, None, mark
-        if task_id is None or not isinstance(value, str) or value not in {
-                '1', '2', '3', '4', '5', 'pass', 'fail'}:
+        if (task_id is None or not isinstance(value, str)
+                or value not in MARK_VALUES):
             raise LessonError(gettext(
                     'school_ejournal.msg_grid_bad_value',
                     value=value, lesson=lesson.rec_name))

@@ -237,21 +237,24 @@ class Mark(
                     'school_ejournal.msg_mark_change',
                     mark=marks[0].rec_name))
         if mode == 'create' and external:
-            # Not again for the lessons the grid's save has checked
-            checked = Lesson._lines_checked() or set()
-            lessons = {m.lesson.id for m in marks} - checked
+            lessons = {m.lesson.id for m in cls._lesson_unchecked(marks)}
             if lessons:
                 Lesson.check_filler(Lesson.browse(sorted(lessons)))
 
     @classmethod
     def check_period_open(cls, marks, msg='modify'):
-        pool = Pool()
-        Lesson = pool.get('school.lesson')
-        # Not again for the lessons the grid's save has checked
+        super().check_period_open(cls._lesson_unchecked(marks), msg=msg)
+
+    @classmethod
+    def _lesson_unchecked(cls, marks):
+        """Return the marks whose lesson was not checked (period, day,
+        teacher) by the write of the lesson or the grid's save they are
+        created in"""
+        Lesson = Pool().get('school.lesson')
         checked = Lesson._lines_checked()
-        if checked:
-            marks = [m for m in marks if m.lesson.id not in checked]
-        super().check_period_open(marks, msg=msg)
+        if not checked:
+            return marks
+        return [m for m in marks if m.lesson.id not in checked]
 
     @classmethod
     def validate(cls, marks):
